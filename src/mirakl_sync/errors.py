@@ -138,6 +138,7 @@ class APIStatusError(APIError):
             (``ORDER_INVALID_STATE``...), else ``None``.
         body_excerpt: the first characters of the body, secrets removed.
         headers: the response headers (a plain mapping, lower-case names).
+        retry_after: seconds the server asked to wait (``Retry-After``), when it said so.
     """
 
     def __init__(
@@ -151,8 +152,10 @@ class APIStatusError(APIError):
         error_code: str | None = None,
         body_excerpt: str = "",
         headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status_code = status_code
+        self.retry_after = retry_after
         self.error_code = error_code
         self.body_excerpt = body_excerpt[:BODY_EXCERPT_CHARS]
         self.headers: Mapping[str, str] = dict(headers or {})
@@ -194,32 +197,7 @@ class InvalidStateError(BadRequestError, ConflictError):
 
 
 class RateLimitError(APIStatusError):
-    """HTTP 429, or a wait longer than allowed. ``retry_after`` is the advised wait in seconds."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int = 429,
-        retry_after: float | None = None,
-        operation: str | None = None,
-        method: str | None = None,
-        url: str | None = None,
-        error_code: str | None = None,
-        body_excerpt: str = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            message,
-            status_code=status_code,
-            operation=operation,
-            method=method,
-            url=url,
-            error_code=error_code,
-            body_excerpt=body_excerpt,
-            headers=headers,
-        )
+    """HTTP 429 (or a wait longer than allowed). ``retry_after`` is the advised wait in seconds."""
 
     @property
     def retryable(self) -> bool:
@@ -232,7 +210,7 @@ class CallBudgetExceededError(RateLimitError):
     No request was sent."""
 
     def __init__(self, message: str, *, retry_after: float, operation: str | None = None) -> None:
-        super().__init__(message, status_code=0, retry_after=retry_after, operation=operation)
+        super().__init__(message, status_code=429, retry_after=retry_after, operation=operation)
 
     def _render(self) -> str:
         return f"{self.operation or ''} call budget: {self.message}".strip()
