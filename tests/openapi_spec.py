@@ -71,15 +71,20 @@ def _pointer(*parts: str) -> str:
 
 @functools.cache
 def _registry() -> Registry[JSON]:
-    resource = Resource.from_contents(load_spec(), default_specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
+    resource: Resource[JSON] = Resource.from_contents(
+        load_spec(), default_specification=DRAFT202012
+    )
+    registry: Registry[JSON] = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 def _validator_for(pointer: str) -> Draft202012Validator:
     return Draft202012Validator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=_registry())
 
 
-def request_body_validator(op_id: str, content_type: str = "application/json") -> Draft202012Validator:
+def request_body_validator(
+    op_id: str, content_type: str = "application/json"
+) -> Draft202012Validator:
     method, path, _ = operation(op_id)
     ptr = _pointer("paths", path, method.lower(), "requestBody", "content", content_type, "schema")
     return _validator_for(ptr)

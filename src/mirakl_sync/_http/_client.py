@@ -172,8 +172,17 @@ class _TransportBase:
         headers = {"Accept": spec.accept, "User-Agent": self.config.user_agent}
         headers.update(self.config.auth_headers())
         headers.update(options.get("extra_headers", {}))
+        url = httpx.URL(self._absolute_url(spec))
+        # httpx replaces a URL's query when params are given: keep the URL's own query (a
+        # Link rel=next URL) first, then the defaults it does not already carry.
+        own = list(url.params.multi_items())
+        names = {name for name, _ in own} | {name for name, _ in spec.params}
         defaults = self.config.default_params if spec.include_default_params else ()
-        params: list[tuple[str, str | int | float | bool | None]] = [*defaults, *spec.params]
+        params: list[tuple[str, str | int | float | bool | None]] = [
+            *own,
+            *[(k, v) for k, v in defaults if k not in names],
+            *spec.params,
+        ]
         content: bytes | None = None
         if spec.json_body is not None:
             content = dumps_body(spec.json_body)
@@ -181,7 +190,7 @@ class _TransportBase:
         timeout = options.get("timeout", self.config.timeout)
         return client.build_request(
             spec.method,
-            self._absolute_url(spec),
+            url.copy_with(query=None),
             params=params or None,
             headers=headers,
             content=content,

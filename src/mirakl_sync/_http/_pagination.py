@@ -121,11 +121,14 @@ class OffsetPaging(Generic[T]):
         total = _total(body)
         next_spec: RequestSpec | None = None
         link = response.links.get("next", {}).get("url")
+        # A server that paginates with Link headers ends the listing by omitting rel="next";
+        # a spec that came from a Link URL carries its query in the URL itself.
+        link_mode = bool(response.headers.get("link")) or "?" in spec.url
         if link and raw_items:
             next_spec = attrs.evolve(
                 spec, url=urljoin(str(response.request.url), link), params=(), budget_key=None
             )
-        elif raw_items:
+        elif raw_items and not link_mode:
             offset = int(dict(spec.params).get("offset", "0")) + len(raw_items)
             if total is not None and offset < total:
                 next_spec = attrs.evolve(

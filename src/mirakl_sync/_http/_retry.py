@@ -21,7 +21,12 @@ from datetime import UTC, datetime
 
 import attrs
 
-from mirakl_sync.errors import APIConnectionError, APIError, APIStatusError
+from mirakl_sync.errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    CallBudgetExceededError,
+)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -72,8 +77,8 @@ class RetryPolicy:
 
     def should_retry(self, method: str, error: BaseException) -> bool:
         """Whether ``error`` from a ``method`` request may be retried (ignoring waits/limits)."""
-        if not isinstance(error, APIError):
-            return False
+        if not isinstance(error, APIError) or isinstance(error, CallBudgetExceededError):
+            return False  # a spent budget was already judged too long to wait for
         idempotent = method.upper() in IDEMPOTENT_METHODS
         if isinstance(error, APIConnectionError):
             return idempotent or not error.request_sent

@@ -1,0 +1,298 @@
+"""Contract: every request the client sends matches Mirakl's OpenAPI document.
+
+For every row of the client's operation table, the test drives the public method with every
+filter set, captures the HTTP request and checks it against the operation in
+``mirakl-mmp-seller-openapi.json``: method, path template, query parameter names, and the body
+(JSON validated against the request schema; multipart field names and values checked against the
+form schema).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+import httpx
+import pytest
+
+from mirakl_sync.mirakl import OPERATIONS, MiraklClient
+from mirakl_sync.mirakl.models import (
+    AmountCode,
+    CancelationRequest,
+    OfferExportRequest,
+    OrderExportRequest,
+    RefundRequest,
+    StockUpdate,
+)
+from tests.mirakl.mock_mirakl import API_KEY, BASE_URL, EXPORT_URL, RecordingMirakl, identify
+from tests.openapi_spec import (
+    load_spec,
+    operation,
+    query_parameter_names,
+    request_body_validator,
+)
+
+pytestmark = pytest.mark.contract
+
+T0 = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+T1 = T0 + timedelta(days=2)
+
+Call = Callable[[MiraklClient], Any]
+
+# One entry per operation: the public call(s) that exercise it with every option set.
+CALLS: dict[str, Call] = {
+    "OR11": lambda c: (
+        list(
+            c.orders.list(
+                states=["WAITING_ACCEPTANCE", "SHIPPING"],
+                references_for_customer=["C-1"],
+                references_for_seller=["S-1"],
+                created_from=T0,
+                created_to=T1,
+                updated_from=T0,
+                updated_to=T1,
+                channel_codes=["FR"],
+                only_null_channel=False,
+                customer_debited=True,
+                payment_workflow="PAY_ON_ACCEPTANCE",
+                has_incident=False,
+                fulfillment_center_codes=["DEFAULT"],
+                order_tax_mode="TAX_INCLUDED",
+                page_size=50,
+                sort_order="asc",
+            )
+        )
+        + list(c.orders.list(order_ids=[f"O-{i}" for i in range(150)]))
+        + [c.orders.get("Order_00010-A")]
+    ),
+    "OR21": lambda c: c.orders.accept("O-1", {"O-1-1": True, "O-1-2": False}),
+    "OR23": lambda c: c.orders.update_tracking(
+        "O-1",
+        carrier_code="UPS",
+        carrier_name="UPS",
+        carrier_url="https://ups.example/track",
+        carrier_standard_code="UPS",
+        tracking_number="1Z999",
+    ),
+    "OR24": lambda c: c.orders.ship("O-1"),
+    "OR28": lambda c: c.orders.refund(
+        [
+            RefundRequest(
+                order_line_id="O-1-1",
+                amount=Decimal("10.50"),
+                shipping_amount=Decimal("0"),
+                reason_code="15",
+                quantity=1,
+                currency_iso_code="EUR",
+                taxes=(AmountCode(code="TVA", amount=Decimal("1.75")),),
+                shipping_taxes=(AmountCode(code="TVA", amount=Decimal("0")),),
+                excluded_from_shipment=False,
+            )
+        ],
+        order_tax_mode="TAX_INCLUDED",
+    ),
+    "OR29": lambda c: c.orders.cancel("O-1"),
+    "OR30": lambda c: c.orders.cancel_lines(
+        [
+            CancelationRequest(
+                order_line_id="O-1-1",
+                quantity=1,
+                amount=Decimal("10.50"),
+                shipping_amount=Decimal("2.00"),
+                reason_code="34",
+                currency_iso_code="EUR",
+                taxes=(AmountCode(code="TVA", amount=Decimal("1.75")),),
+            )
+        ],
+        order_tax_mode="TAX_INCLUDED",
+    ),
+    "OR13": lambda c: c.orders.start_export(
+        OrderExportRequest(
+            start_update_date=T0,
+            end_update_date=T1,
+            order_state_codes=("SHIPPING",),
+            channel_codes=("FR",),
+            items_per_chunk=10000,
+            megabytes_per_chunk=10,
+        )
+    ),
+    "OR14": lambda c: c.orders.export_status("tracking-1"),
+    "OR15": lambda c: c.orders.download_export(EXPORT_URL.replace("chunk", "orders")),
+    "OF21": lambda c: list(
+        c.offers.list(
+            sku="SKU-1",
+            product_id="P-1",
+            offer_state_codes=["11"],
+            favorite=False,
+            pricing_channel_code="FR",
+            page_size=20,
+            sort="price",
+            sort_order="desc",
+        )
+    ),
+    "OF52": lambda c: c.offers.start_export(
+        OfferExportRequest(last_request_date=T0, items_per_chunk=10000, megabytes_per_chunk=10)
+    ),
+    "OF53": lambda c: c.offers.export_status("tracking-2"),
+    "OF54": lambda c: c.offers.download_export(EXPORT_URL),
+    "OF01": lambda c: c.offers.import_file(
+        b"sku;quantity;update-delete\nA;5;update\n",
+        import_mode="NORMAL",
+        with_products=False,
+        operator_format=False,
+    ),
+    "OF02": lambda c: c.offers.import_status(2001),
+    "OF03": lambda c: c.offers.import_error_report(2001),
+    "STO01": lambda c: c.stock.import_quantities(
+        [
+            StockUpdate(offer_sku="A", quantity=5),
+            StockUpdate(offer_sku="B", quantity=3, warehouse_code="PARIS"),
+            StockUpdate(offer_sku="B", quantity=0, warehouse_code="LYON"),
+        ]
+    ),
+    "STO02": lambda c: c.stock.import_status("imp-1"),
+    "STO03": lambda c: c.stock.import_error_report("imp-1"),
+    "TL02": lambda c: list(
+        c.finance.transactions(
+            last_updated_from=T0,
+            date_created_from=T0,
+            date_created_to=T1,
+            transaction_date_from=T0,
+            transaction_date_to=T1,
+            payment_states=["PAID", "PAYABLE"],
+            transaction_types=["ORDER_AMOUNT", "COMMISSION_FEE"],
+            order_ids=["O-1", "O-2"],
+            seller_billing_cycle_ids=["cycle-1"],
+            accounting_document_number="DOC-1",
+            sort="lastUpdated",
+            sort_order="asc",
+            page_size=2000,
+        )
+    ),
+    "PC01": lambda c: c.platform.configuration(),
+    "RE01": lambda c: c.platform.reasons(type="REFUND"),
+    "SH21": lambda c: c.platform.carriers(),
+}
+
+
+def test_every_operation_is_exercised() -> None:
+    assert set(CALLS) == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("code", sorted(OPERATIONS))
+def test_operation_table_matches_the_document(code: str) -> None:
+    load_spec()
+    method, path, _ = operation(code)
+    op = OPERATIONS[code]
+    assert op.method == method
+    if not op.dynamic_url:
+        assert op.path == path
+
+
+def _multipart_fields(request: httpx.Request) -> dict[str, bytes]:
+    content_type = request.headers["content-type"]
+    raw = b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + request.content
+    message = BytesParser(policy=HTTP).parsebytes(raw)
+    fields: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        assert isinstance(name, str)
+        assert isinstance(payload, bytes)
+        fields[name] = payload
+    return fields
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        node: Any = load_spec()
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        schema = node
+    return schema
+
+
+def _check_body(code: str, request: httpx.Request) -> None:
+    _, _, op = operation(code)
+    content = op.get("requestBody", {}).get("content", {})
+    if not request.content:
+        assert not op.get("requestBody", {}).get("required"), f"{code} needs a body"
+        return
+    if "application/json" in content:
+        assert request.headers["content-type"] == "application/json"
+        body = json.loads(request.content)
+        errors = [e.message for e in request_body_validator(code).iter_errors(body)]
+        assert not errors, f"{code} body breaks the schema: {errors}"
+        return
+    assert "multipart/form-data" in content, f"{code} sent an undeclared body"
+    schema = _resolve(content["multipart/form-data"]["schema"])
+    fields = _multipart_fields(request)
+    properties = schema.get("properties", {})
+    assert set(fields) <= set(properties), (
+        f"{code}: unknown form fields {set(fields) - set(properties)}"
+    )
+    assert set(schema.get("required", [])) <= set(fields)
+    for name, value in fields.items():
+        prop = _resolve(properties[name])
+        if "enum" in prop:
+            assert value.decode() in prop["enum"]
+        if prop.get("type") == "boolean":
+            assert value in (b"true", b"false")
+
+
+@pytest.mark.parametrize("code", sorted(CALLS))
+def test_requests_match_the_document(code: str) -> None:
+    load_spec()
+    mirakl = RecordingMirakl()
+    with MiraklClient(
+        BASE_URL, API_KEY, shop_id=2001, transport=mirakl.transport(), call_budget=None
+    ) as client:
+        CALLS[code](client)
+    own = [r for r in mirakl.requests if identify(r) == code]
+    assert own, f"{code} sent no request"
+    for request in mirakl.requests:
+        request_code = identify(request)
+        method, _path, _ = operation(request_code)
+        assert request.method == method
+        allowed = query_parameter_names(request_code)
+        names = {name for name, _ in request.url.params.multi_items()}
+        assert names <= allowed, f"{request_code}: undeclared query parameters {names - allowed}"
+        assert request.headers["authorization"] == API_KEY
+        assert request.headers["user-agent"].startswith("mirakl-sync/")
+        _check_body(request_code, request)
+
+
+def test_or11_batches_order_ids_by_100() -> None:
+    load_spec()
+    mirakl = RecordingMirakl()
+    client = MiraklClient(BASE_URL, API_KEY, transport=mirakl.transport(), call_budget=None)
+    list(client.orders.list(order_ids=[f"O-{i}" for i in range(250)]))
+    sizes = [len(r.url.params["order_ids"].split(",")) for r in mirakl.requests]
+    assert sizes == [100, 100, 50]
+
+
+def test_tl02_continuation_sends_only_the_page_token() -> None:
+    load_spec()
+    mirakl = RecordingMirakl()
+    first = {"data": [{"id": "8f0f1b8e-0000-4000-8000-000000000001"}], "next_page_token": "tok-2"}
+    last = {"data": [{"id": "8f0f1b8e-0000-4000-8000-000000000002"}]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = last if "page_token" in request.url.params else first
+        return httpx.Response(200, json=body)
+
+    mirakl.overrides["TL02"] = answer
+    client = MiraklClient(
+        BASE_URL, API_KEY, shop_id=7, transport=mirakl.transport(), call_budget=None
+    )
+    ids = [t.id for t in client.finance.transactions(last_updated_from=T0, page_size=1)]
+    assert ids == [first["data"][0]["id"], last["data"][0]["id"]]  # type: ignore[index]
+    first_params = dict(mirakl.requests[0].url.params)
+    assert first_params["limit"] == "1"
+    assert first_params["shop_id"] == "7"
+    assert list(mirakl.requests[1].url.params.multi_items()) == [("page_token", "tok-2")]
