@@ -9,8 +9,10 @@ form schema).
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.parser import BytesParser
@@ -20,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mirakl_sync.mirakl import OPERATIONS, MiraklClient
+from mirakl_sync.mirakl import OPERATIONS, AsyncMiraklClient, MiraklClient
 from mirakl_sync.mirakl.models import (
     AmountCode,
     CancelationRequest,
@@ -42,89 +44,133 @@ pytestmark = pytest.mark.contract
 T0 = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 T1 = T0 + timedelta(days=2)
 
-Call = Callable[[MiraklClient], Any]
+
+@dataclass(frozen=True)
+class Invocation:
+    """One public client call: ``client.<resource>.<method>(*args, **kwargs)``."""
+
+    resource: str
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def run_sync(self, client: MiraklClient) -> Any:
+        result = getattr(getattr(client, self.resource), self.method)(*self.args, **self.kwargs)
+        return (
+            list(result)
+            if isinstance(result, Iterable) and not isinstance(result, bytes)
+            else result
+        )
+
+    async def run_async(self, client: AsyncMiraklClient) -> Any:
+        result = getattr(getattr(client, self.resource), self.method)(*self.args, **self.kwargs)
+        if hasattr(result, "__aiter__"):
+            return [item async for item in result]
+        return await result
+
+
+def call(resource: str, method: str, *args: Any, **kwargs: Any) -> Invocation:
+    return Invocation(resource, method, args, kwargs)
+
+
+_OR11_FILTERS: dict[str, Any] = {
+    "states": ["WAITING_ACCEPTANCE", "SHIPPING"],
+    "references_for_customer": ["C-1"],
+    "references_for_seller": ["S-1"],
+    "created_from": T0,
+    "created_to": T1,
+    "updated_from": T0,
+    "updated_to": T1,
+    "channel_codes": ["FR"],
+    "only_null_channel": False,
+    "customer_debited": True,
+    "payment_workflow": "PAY_ON_ACCEPTANCE",
+    "has_incident": False,
+    "fulfillment_center_codes": ["DEFAULT"],
+    "order_tax_mode": "TAX_INCLUDED",
+    "page_size": 50,
+    "sort_order": "asc",
+}
+_REFUND = RefundRequest(
+    order_line_id="O-1-1",
+    amount=Decimal("10.50"),
+    shipping_amount=Decimal("0"),
+    reason_code="15",
+    quantity=1,
+    currency_iso_code="EUR",
+    taxes=(AmountCode(code="TVA", amount=Decimal("1.75")),),
+    shipping_taxes=(AmountCode(code="TVA", amount=Decimal("0")),),
+    excluded_from_shipment=False,
+)
+_CANCELATION = CancelationRequest(
+    order_line_id="O-1-1",
+    quantity=1,
+    amount=Decimal("10.50"),
+    shipping_amount=Decimal("2.00"),
+    reason_code="34",
+    currency_iso_code="EUR",
+    taxes=(AmountCode(code="TVA", amount=Decimal("1.75")),),
+)
+_ORDER_EXPORT = OrderExportRequest(
+    start_update_date=T0,
+    end_update_date=T1,
+    order_state_codes=("SHIPPING",),
+    channel_codes=("FR",),
+    items_per_chunk=10000,
+    megabytes_per_chunk=10,
+)
+_STOCK = [
+    StockUpdate(offer_sku="A", quantity=5),
+    StockUpdate(offer_sku="B", quantity=3, warehouse_code="PARIS"),
+    StockUpdate(offer_sku="B", quantity=0, warehouse_code="LYON"),
+]
+_TL02_FILTERS: dict[str, Any] = {
+    "last_updated_from": T0,
+    "date_created_from": T0,
+    "date_created_to": T1,
+    "transaction_date_from": T0,
+    "transaction_date_to": T1,
+    "payment_states": ["PAID", "PAYABLE"],
+    "transaction_types": ["ORDER_AMOUNT", "COMMISSION_FEE"],
+    "order_ids": ["O-1", "O-2"],
+    "seller_billing_cycle_ids": ["cycle-1"],
+    "accounting_document_number": "DOC-1",
+    "sort": "lastUpdated",
+    "sort_order": "asc",
+    "page_size": 2000,
+}
 
 # One entry per operation: the public call(s) that exercise it with every option set.
-CALLS: dict[str, Call] = {
-    "OR11": lambda c: (
-        list(
-            c.orders.list(
-                states=["WAITING_ACCEPTANCE", "SHIPPING"],
-                references_for_customer=["C-1"],
-                references_for_seller=["S-1"],
-                created_from=T0,
-                created_to=T1,
-                updated_from=T0,
-                updated_to=T1,
-                channel_codes=["FR"],
-                only_null_channel=False,
-                customer_debited=True,
-                payment_workflow="PAY_ON_ACCEPTANCE",
-                has_incident=False,
-                fulfillment_center_codes=["DEFAULT"],
-                order_tax_mode="TAX_INCLUDED",
-                page_size=50,
-                sort_order="asc",
-            )
+CALLS: dict[str, list[Invocation]] = {
+    "OR11": [
+        call("orders", "list", **_OR11_FILTERS),
+        call("orders", "list", order_ids=[f"O-{i}" for i in range(150)]),
+        call("orders", "get", "Order_00010-A"),
+    ],
+    "OR21": [call("orders", "accept", "O-1", {"O-1-1": True, "O-1-2": False})],
+    "OR23": [
+        call(
+            "orders",
+            "update_tracking",
+            "O-1",
+            carrier_code="UPS",
+            carrier_name="UPS",
+            carrier_url="https://ups.example/track",
+            carrier_standard_code="UPS",
+            tracking_number="1Z999",
         )
-        + list(c.orders.list(order_ids=[f"O-{i}" for i in range(150)]))
-        + [c.orders.get("Order_00010-A")]
-    ),
-    "OR21": lambda c: c.orders.accept("O-1", {"O-1-1": True, "O-1-2": False}),
-    "OR23": lambda c: c.orders.update_tracking(
-        "O-1",
-        carrier_code="UPS",
-        carrier_name="UPS",
-        carrier_url="https://ups.example/track",
-        carrier_standard_code="UPS",
-        tracking_number="1Z999",
-    ),
-    "OR24": lambda c: c.orders.ship("O-1"),
-    "OR28": lambda c: c.orders.refund(
-        [
-            RefundRequest(
-                order_line_id="O-1-1",
-                amount=Decimal("10.50"),
-                shipping_amount=Decimal("0"),
-                reason_code="15",
-                quantity=1,
-                currency_iso_code="EUR",
-                taxes=(AmountCode(code="TVA", amount=Decimal("1.75")),),
-                shipping_taxes=(AmountCode(code="TVA", amount=Decimal("0")),),
-                excluded_from_shipment=False,
-            )
-        ],
-        order_tax_mode="TAX_INCLUDED",
-    ),
-    "OR29": lambda c: c.orders.cancel("O-1"),
-    "OR30": lambda c: c.orders.cancel_lines(
-        [
-            CancelationRequest(
-                order_line_id="O-1-1",
-                quantity=1,
-                amount=Decimal("10.50"),
-                shipping_amount=Decimal("2.00"),
-                reason_code="34",
-                currency_iso_code="EUR",
-                taxes=(AmountCode(code="TVA", amount=Decimal("1.75")),),
-            )
-        ],
-        order_tax_mode="TAX_INCLUDED",
-    ),
-    "OR13": lambda c: c.orders.start_export(
-        OrderExportRequest(
-            start_update_date=T0,
-            end_update_date=T1,
-            order_state_codes=("SHIPPING",),
-            channel_codes=("FR",),
-            items_per_chunk=10000,
-            megabytes_per_chunk=10,
-        )
-    ),
-    "OR14": lambda c: c.orders.export_status("tracking-1"),
-    "OR15": lambda c: c.orders.download_export(EXPORT_URL.replace("chunk", "orders")),
-    "OF21": lambda c: list(
-        c.offers.list(
+    ],
+    "OR24": [call("orders", "ship", "O-1")],
+    "OR28": [call("orders", "refund", [_REFUND], order_tax_mode="TAX_INCLUDED")],
+    "OR29": [call("orders", "cancel", "O-1")],
+    "OR30": [call("orders", "cancel_lines", [_CANCELATION], order_tax_mode="TAX_INCLUDED")],
+    "OR13": [call("orders", "start_export", _ORDER_EXPORT)],
+    "OR14": [call("orders", "export_status", "tracking-1")],
+    "OR15": [call("orders", "download_export", EXPORT_URL.replace("chunk", "orders"))],
+    "OF21": [
+        call(
+            "offers",
+            "list",
             sku="SKU-1",
             product_id="P-1",
             offer_state_codes=["11"],
@@ -134,49 +180,35 @@ CALLS: dict[str, Call] = {
             sort="price",
             sort_order="desc",
         )
-    ),
-    "OF52": lambda c: c.offers.start_export(
-        OfferExportRequest(last_request_date=T0, items_per_chunk=10000, megabytes_per_chunk=10)
-    ),
-    "OF53": lambda c: c.offers.export_status("tracking-2"),
-    "OF54": lambda c: c.offers.download_export(EXPORT_URL),
-    "OF01": lambda c: c.offers.import_file(
-        b"sku;quantity;update-delete\nA;5;update\n",
-        import_mode="NORMAL",
-        with_products=False,
-        operator_format=False,
-    ),
-    "OF02": lambda c: c.offers.import_status(2001),
-    "OF03": lambda c: c.offers.import_error_report(2001),
-    "STO01": lambda c: c.stock.import_quantities(
-        [
-            StockUpdate(offer_sku="A", quantity=5),
-            StockUpdate(offer_sku="B", quantity=3, warehouse_code="PARIS"),
-            StockUpdate(offer_sku="B", quantity=0, warehouse_code="LYON"),
-        ]
-    ),
-    "STO02": lambda c: c.stock.import_status("imp-1"),
-    "STO03": lambda c: c.stock.import_error_report("imp-1"),
-    "TL02": lambda c: list(
-        c.finance.transactions(
-            last_updated_from=T0,
-            date_created_from=T0,
-            date_created_to=T1,
-            transaction_date_from=T0,
-            transaction_date_to=T1,
-            payment_states=["PAID", "PAYABLE"],
-            transaction_types=["ORDER_AMOUNT", "COMMISSION_FEE"],
-            order_ids=["O-1", "O-2"],
-            seller_billing_cycle_ids=["cycle-1"],
-            accounting_document_number="DOC-1",
-            sort="lastUpdated",
-            sort_order="asc",
-            page_size=2000,
+    ],
+    "OF52": [
+        call(
+            "offers",
+            "start_export",
+            OfferExportRequest(last_request_date=T0, items_per_chunk=10000, megabytes_per_chunk=10),
         )
-    ),
-    "PC01": lambda c: c.platform.configuration(),
-    "RE01": lambda c: c.platform.reasons(type="REFUND"),
-    "SH21": lambda c: c.platform.carriers(),
+    ],
+    "OF53": [call("offers", "export_status", "tracking-2")],
+    "OF54": [call("offers", "download_export", EXPORT_URL)],
+    "OF01": [
+        call(
+            "offers",
+            "import_file",
+            b"sku;quantity;update-delete\nA;5;update\n",
+            import_mode="NORMAL",
+            with_products=False,
+            operator_format=False,
+        )
+    ],
+    "OF02": [call("offers", "import_status", 2001)],
+    "OF03": [call("offers", "import_error_report", 2001)],
+    "STO01": [call("stock", "import_quantities", _STOCK)],
+    "STO02": [call("stock", "import_status", "imp-1")],
+    "STO03": [call("stock", "import_error_report", "imp-1")],
+    "TL02": [call("finance", "transactions", **_TL02_FILTERS)],
+    "PC01": [call("platform", "configuration")],
+    "RE01": [call("platform", "reasons", type="REFUND")],
+    "SH21": [call("platform", "carriers")],
 }
 
 
@@ -252,7 +284,8 @@ def test_requests_match_the_document(code: str) -> None:
     with MiraklClient(
         BASE_URL, API_KEY, shop_id=2001, transport=mirakl.transport(), call_budget=None
     ) as client:
-        CALLS[code](client)
+        for invocation in CALLS[code]:
+            invocation.run_sync(client)
     own = [r for r in mirakl.requests if identify(r) == code]
     assert own, f"{code} sent no request"
     for request in mirakl.requests:
@@ -296,3 +329,31 @@ def test_tl02_continuation_sends_only_the_page_token() -> None:
     assert first_params["limit"] == "1"
     assert first_params["shop_id"] == "7"
     assert list(mirakl.requests[1].url.params.multi_items()) == [("page_token", "tok-2")]
+
+
+def _wire(request: httpx.Request) -> tuple[str, str, object]:
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        body: object = _multipart_fields(request)
+    else:
+        body = request.content
+    return (request.method, str(request.url), body)
+
+
+@pytest.mark.parametrize("code", sorted(CALLS))
+def test_async_client_sends_the_same_requests(code: str) -> None:
+    load_spec()
+    sync_server, async_server = RecordingMirakl(), RecordingMirakl()
+    with MiraklClient(
+        BASE_URL, API_KEY, shop_id=2001, transport=sync_server.transport(), call_budget=None
+    ) as client:
+        sync_results = [invocation.run_sync(client) for invocation in CALLS[code]]
+
+    async def run() -> list[Any]:
+        async with AsyncMiraklClient(
+            BASE_URL, API_KEY, shop_id=2001, transport=async_server.transport(), call_budget=None
+        ) as aclient:
+            return [await invocation.run_async(aclient) for invocation in CALLS[code]]
+
+    async_results = asyncio.run(run())
+    assert [_wire(r) for r in async_server.requests] == [_wire(r) for r in sync_server.requests]
+    assert async_results == sync_results
