@@ -4,7 +4,7 @@ the same test body through the sync and the async transport."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,5 +113,5 @@ class Driver:
 
 
 @pytest.fixture(params=["sync", "async"])
-def driver(request: pytest.FixtureRequest) -> Iterator[Driver]:
+def driver(request: pytest.FixtureRequest) -> Driver:
     return Driver(request.param)
