@@ -1,0 +1,845 @@
+"""Offer SKU -> inventory item mapping.
+
+A :class:`SkuMap` resolves a Mirakl offer SKU to the inventory item(s) it sells, or says exactly
+why it cannot. Resolution order:
+
+1. **Explicit entries** (a mapping table) on the raw offer SKU: an entry for the marketplace wins
+   over an entry for every marketplace. Two different entries for the same SKU are
+   ``CONFLICTING_RULES``.
+2. **Explicit entries on the normalised SKU** (case and whitespace folded): two different entries
+   that normalise to the same key are ``AMBIGUOUS``.
+3. **Rules** (identity plus the configured :class:`SkuRule` list for the marketplace): each rule
+   strips its prefix/suffix from the normalised SKU and looks the rest up among the known items
+   (normalised too). No hit is ``UNMAPPED``; a key shared by two items is ``AMBIGUOUS``; two rules
+   giving different answers is ``CONFLICTING_RULES``.
+
+There is never a fuzzy guess. Multipacks are ``offer = k x item``; bundles are
+``offer = {component: quantity}``.
+
+For large catalogues use :meth:`SkuMap.resolve_many`, which returns a compact
+:class:`MappingTable` (plain dicts, no per-offer objects for the resolved offers).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import operator
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from enum import StrEnum
+from itertools import compress, repeat
+from operator import methodcaller
+from typing import Final, Literal, TypeAlias
+
+import attrs
+
+from mirakl_sync.core.models import ItemSku, Marketplace, OfferSku
+from mirakl_sync.errors import ConfigurationError
+
+__all__ = [
+    "Component",
+    "Components",
+    "MappingEntry",
+    "MappingTable",
+    "MappingTableError",
+    "Normalisation",
+    "Resolution",
+    "Resolved",
+    "SkuMap",
+    "SkuRule",
+    "Unresolved",
+    "UnresolvedReason",
+]
+
+Whitespace: TypeAlias = Literal["keep", "strip", "collapse", "remove"]
+Components: TypeAlias = tuple[tuple[ItemSku, int], ...]
+"""Compact form of a mapping target: ``((item, quantity), ...)``."""
+
+
+class MappingTableError(ConfigurationError):
+    """A mapping table (CSV or Python data) is malformed."""
+
+
+class UnresolvedReason(StrEnum):
+    UNMAPPED = "UNMAPPED"
+    AMBIGUOUS = "AMBIGUOUS"
+    CONFLICTING_RULES = "CONFLICTING_RULES"
+
+
+@attrs.frozen(kw_only=True)
+class Component:
+    item: ItemSku
+    quantity: int = 1
+
+
+@attrs.frozen(kw_only=True)
+class Resolved:
+    """The offer maps to these components (one component = single item or multipack)."""
+
+    offer_sku: OfferSku
+    components: tuple[Component, ...]
+    source: str
+    """``"explicit"``, ``"explicit-normalised"`` or ``"rule:<name>[,<name>...]"``."""
+
+    @property
+    def is_bundle(self) -> bool:
+        return len(self.components) > 1
+
+    @property
+    def item(self) -> ItemSku | None:
+        """The single item for single/multipack offers, ``None`` for bundles."""
+        return self.components[0].item if len(self.components) == 1 else None
+
+    @property
+    def pack_size(self) -> int:
+        """Units of the item per offer unit (1 for a plain offer; bundles report 1)."""
+        return self.components[0].quantity if len(self.components) == 1 else 1
+
+    def compact(self) -> Components:
+        return tuple((c.item, c.quantity) for c in self.components)
+
+
+@attrs.frozen(kw_only=True)
+class Unresolved:
+    """The offer cannot be mapped; ``reason`` says why, ``candidates`` lists what competed."""
+
+    offer_sku: OfferSku
+    reason: UnresolvedReason
+    detail: str
+    candidates: tuple[str, ...] = ()
+
+
+Resolution: TypeAlias = Resolved | Unresolved
+
+
+def _check_components(offer: str, comps: Iterable[tuple[str, int]]) -> Components:
+    out: list[tuple[ItemSku, int]] = []
+    seen: set[str] = set()
+    for item, qty in comps:
+        if not isinstance(item, str) or not item:
+            raise MappingTableError(f"offer {offer!r}: empty item SKU")
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
+            raise MappingTableError(f"offer {offer!r}: quantity for {item!r} must be an int >= 1")
+        if item in seen:
+            raise MappingTableError(f"offer {offer!r}: item {item!r} listed twice")
+        seen.add(item)
+        out.append((ItemSku(item), qty))
+    if not out:
+        raise MappingTableError(f"offer {offer!r}: no component")
+    return tuple(sorted(out))
+
+
+def _opt_marketplace(value: str | None) -> Marketplace | None:
+    return Marketplace(value) if value else None
+
+
+@attrs.frozen(kw_only=True)
+class MappingEntry:
+    """One explicit mapping-table entry. ``marketplace=None`` applies to every marketplace."""
+
+    offer_sku: OfferSku
+    components: Components = attrs.field()
+    marketplace: Marketplace | None = attrs.field(default=None, converter=_opt_marketplace)
+
+    @components.validator
+    def _validate(self, _attribute: object, value: Components) -> None:
+        _check_components(self.offer_sku, value)
+
+    @classmethod
+    def single(
+        cls, offer_sku: str, item: str, *, pack_size: int = 1, marketplace: str | None = None
+    ) -> MappingEntry:
+        """``offer = pack_size x item`` (a plain offer when ``pack_size`` is 1)."""
+        return cls(
+            offer_sku=OfferSku(offer_sku),
+            components=_check_components(offer_sku, [(item, pack_size)]),
+            marketplace=Marketplace(marketplace) if marketplace else None,
+        )
+
+    @classmethod
+    def bundle(
+        cls, offer_sku: str, components: Mapping[str, int], *, marketplace: str | None = None
+    ) -> MappingEntry:
+        """``offer = {component: quantity}``."""
+        return cls(
+            offer_sku=OfferSku(offer_sku),
+            components=_check_components(offer_sku, components.items()),
+            marketplace=Marketplace(marketplace) if marketplace else None,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Normalisation:
+    """How SKUs are folded before comparison (applies to offers, items, prefixes, suffixes).
+
+    ``whitespace``: ``keep`` (as is), ``strip`` (ends only, default), ``collapse`` (strip and turn
+    inner runs into one space), ``remove`` (drop every whitespace character).
+    """
+
+    fold_case: bool = True
+    whitespace: Whitespace = "strip"
+
+    def apply(self, sku: str) -> str:
+        ws = self.whitespace
+        if ws == "strip":
+            sku = sku.strip()
+        elif ws == "collapse":
+            sku = " ".join(sku.split())
+        elif ws == "remove":
+            sku = "".join(sku.split())
+        return sku.casefold() if self.fold_case else sku
+
+    def apply_many(self, skus: list[str]) -> list[str]:
+        """:meth:`apply` over a list (C-level ``map`` calls: fast on large lists)."""
+        ws = self.whitespace
+        it: Iterable[str] = skus
+        if ws == "strip":
+            it = map(str.strip, it)
+        elif ws == "collapse":
+            it = map(" ".join, map(str.split, it))
+        elif ws == "remove":
+            it = map("".join, map(str.split, it))
+        if self.fold_case:
+            it = map(str.casefold, it)
+        return it if isinstance(it, list) else list(it)
+
+
+@attrs.frozen(kw_only=True)
+class SkuRule:
+    """A configured normalisation rule.
+
+    On ``marketplace`` (``None`` = every marketplace), an offer SKU ``<prefix><item><suffix>``
+    maps to ``pack_size x item``. Example: ``SkuRule(name="conrad", marketplace="conrad",
+    prefix="CO-")``, or a multipack rule ``SkuRule(name="6pk", suffix="-6PK", pack_size=6)``.
+    """
+
+    name: str
+    marketplace: Marketplace | None = attrs.field(default=None, converter=_opt_marketplace)
+    prefix: str = ""
+    suffix: str = ""
+    pack_size: int = attrs.field(default=1)
+
+    @pack_size.validator
+    def _check_pack(self, _attribute: object, value: int) -> None:
+        if value < 1:
+            raise MappingTableError(f"rule {self.name!r}: pack_size must be >= 1")
+
+
+# Compiled rule: (prefix, suffix, pack_size, name, is_identity), prefix/suffix normalised.
+_CRule: TypeAlias = tuple[str, str, int, str, bool]
+# Explicit target: compact components, or an Unresolved when the table conflicts.
+_Target: TypeAlias = "Components | Unresolved"
+
+_IDENTITY: Final = "identity"
+
+
+class MappingTable:
+    """Compact result of :meth:`SkuMap.resolve_many` for many offers of one marketplace.
+
+    * ``singles``: offer -> item (plain 1:1 offers, the common case);
+    * ``packs``: offer -> (item, pack_size) for multipacks (pack_size > 1);
+    * ``bundles``: offer -> ((item, quantity), ...);
+    * ``unresolved``: offer -> :class:`Unresolved`.
+
+    Every input offer is in exactly one of the four. For speed, offers resolved in bulk by the
+    identity rule are kept as two parallel lists and ``singles`` is built on first access;
+    :meth:`iter_singles` walks them without building the dict.
+    """
+
+    __slots__ = (
+        "_bulk_excluded",
+        "_bulk_items",
+        "_bulk_offers",
+        "_extra_singles",
+        "_singles",
+        "bundles",
+        "marketplace",
+        "packs",
+        "unresolved",
+    )
+
+    def __init__(
+        self,
+        *,
+        marketplace: Marketplace | None,
+        singles: dict[OfferSku, ItemSku] | None = None,
+        packs: dict[OfferSku, tuple[ItemSku, int]] | None = None,
+        bundles: dict[OfferSku, Components] | None = None,
+        unresolved: dict[OfferSku, Unresolved] | None = None,
+        bulk: tuple[list[OfferSku], list[ItemSku | None], set[str]] | None = None,
+    ) -> None:
+        self.marketplace = marketplace
+        self.packs = packs if packs is not None else {}
+        self.bundles = bundles if bundles is not None else {}
+        self.unresolved = unresolved if unresolved is not None else {}
+        self._extra_singles = singles if singles is not None else {}
+        if bulk is None:
+            bulk = ([], [], set())
+        # Bulk identity hits: offers[i] -> items[i], except offers in ``excluded`` (resolved
+        # otherwise, their entry is in one of the other dicts or in ``_extra_singles``).
+        self._bulk_offers, self._bulk_items, self._bulk_excluded = bulk
+        self._singles: dict[OfferSku, ItemSku] | None = None if bulk[0] else self._extra_singles
+
+    @property
+    def singles(self) -> dict[OfferSku, ItemSku]:
+        if self._singles is None:
+            excluded = self._bulk_excluded
+            out = dict(zip(self._bulk_offers, self._bulk_items, strict=True))
+            for offer in excluded:
+                out.pop(offer, None)  # type: ignore[call-overload]
+            out.update(self._extra_singles)
+            self._singles = out  # type: ignore[assignment]
+        assert self._singles is not None
+        return self._singles
+
+    def iter_singles(self) -> Iterable[tuple[OfferSku, ItemSku]]:
+        """The ``(offer, item)`` pairs of ``singles`` (bulk ones first)."""
+        return self.singles.items()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MappingTable):
+            return NotImplemented
+        return (
+            self.marketplace == other.marketplace
+            and self.singles == other.singles
+            and self.packs == other.packs
+            and self.bundles == other.bundles
+            and self.unresolved == other.unresolved
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"<MappingTable marketplace={self.marketplace!r} singles={len(self.singles)}"
+            f" packs={len(self.packs)} bundles={len(self.bundles)}"
+            f" unresolved={len(self.unresolved)}>"
+        )
+
+    def __len__(self) -> int:
+        return len(self.singles) + len(self.packs) + len(self.bundles) + len(self.unresolved)
+
+    def __contains__(self, offer: object) -> bool:
+        return (
+            offer in self.singles
+            or offer in self.packs
+            or offer in self.bundles
+            or offer in self.unresolved
+        )
+
+    def components(self, offer: OfferSku) -> Components | None:
+        """The compact components of a resolved offer, ``None`` if unresolved or unknown."""
+        item = self.singles.get(offer)
+        if item is not None:
+            return ((item, 1),)
+        pack = self.packs.get(offer)
+        if pack is not None:
+            return (pack,)
+        return self.bundles.get(offer)
+
+    def get(self, offer: OfferSku) -> Resolution | None:
+        """The :data:`Resolution` of one offer (``None`` when the offer was not in the input)."""
+        bad = self.unresolved.get(offer)
+        if bad is not None:
+            return bad
+        comps = self.components(offer)
+        if comps is None:
+            return None
+        return Resolved(
+            offer_sku=offer,
+            components=tuple(Component(item=i, quantity=q) for i, q in comps),
+            source="table",
+        )
+
+
+class SkuMap:
+    """Offer SKU -> inventory item(s), from explicit entries and rules. Immutable once built.
+
+    Args:
+        entries: explicit mapping-table entries (they win over rules).
+        items: the known inventory item SKUs (needed for rule-based mapping). A ``set``,
+            ``frozenset`` or mapping (e.g. the ``available`` dict keyed by item SKU) is used as
+            is, without a copy: do not mutate it while the map is in use.
+        rules: configured :class:`SkuRule` list (prefix/suffix per marketplace, multipacks).
+        normalisation: how case and whitespace are folded.
+        identity: whether an offer SKU equal to an item SKU maps to it. An exact match wins;
+            otherwise the normalised SKUs are compared (two items with the same normalised SKU
+            make it ``AMBIGUOUS``).
+    """
+
+    __slots__ = (
+        "_explicit",
+        "_explicit_norm",
+        "_merged_cache",
+        "_norm_ambiguous",
+        "_norm_index",
+        "_rules",
+        "identity",
+        "items",
+        "normalisation",
+    )
+
+    def __init__(
+        self,
+        entries: Iterable[MappingEntry] = (),
+        *,
+        items: Iterable[str] | AbstractSet[str] | Mapping[str, object] = (),
+        rules: Iterable[SkuRule] = (),
+        normalisation: Normalisation | None = None,
+        identity: bool = True,
+    ) -> None:
+        self.items: AbstractSet[str] | Mapping[str, object] = (
+            items if isinstance(items, AbstractSet | Mapping) else frozenset(items)
+        )
+        self._norm_index: dict[str, ItemSku] | None = None
+        self._norm_ambiguous: dict[str, tuple[ItemSku, ...]] = {}
+        self.normalisation = normalisation or Normalisation()
+        self.identity = identity
+        self._rules: tuple[SkuRule, ...] = tuple(rules)
+        norm = self.normalisation
+
+        # Explicit entries per marketplace (None = all): raw offer -> target.
+        grouped: dict[Marketplace | None, dict[str, set[Components]]] = {}
+        for e in entries:
+            grouped.setdefault(e.marketplace, {}).setdefault(e.offer_sku, set()).add(e.components)
+        self._explicit: dict[Marketplace | None, dict[str, _Target]] = {}
+        self._explicit_norm: dict[Marketplace | None, dict[str, _Target]] = {}
+        for mp, by_offer in grouped.items():
+            raw: dict[str, _Target] = {}
+            normed: dict[str, list[tuple[str, Components]]] = {}
+            for offer, targets in by_offer.items():
+                if len(targets) == 1:
+                    (target,) = targets
+                    raw[offer] = target
+                    normed.setdefault(norm.apply(offer), []).append((offer, target))
+                else:
+                    raw[offer] = Unresolved(
+                        offer_sku=OfferSku(offer),
+                        reason=UnresolvedReason.CONFLICTING_RULES,
+                        detail=f"{len(targets)} different explicit entries for this SKU",
+                        candidates=tuple(sorted(_describe(t) for t in targets)),
+                    )
+            nt: dict[str, _Target] = {}
+            for key, hits in normed.items():
+                distinct = {t for _, t in hits}
+                if len(distinct) == 1:
+                    nt[key] = hits[0][1]
+                else:
+                    nt[key] = Unresolved(
+                        offer_sku=OfferSku(key),
+                        reason=UnresolvedReason.AMBIGUOUS,
+                        detail="several explicit entries differ only by case/whitespace: "
+                        + ", ".join(sorted(o for o, _ in hits)),
+                        candidates=tuple(sorted(o for o, _ in hits)),
+                    )
+            self._explicit[mp] = raw
+            self._explicit_norm[mp] = nt
+
+        self._merged_cache: dict[
+            Marketplace | None, tuple[dict[str, _Target], dict[str, _Target], tuple[_CRule, ...]]
+        ] = {}
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, object]],
+        *,
+        items: Iterable[str] = (),
+        rules: Iterable[SkuRule] = (),
+        normalisation: Normalisation | None = None,
+        identity: bool = True,
+    ) -> SkuMap:
+        """Build from rows ``{"offer_sku", "item_sku", "quantity"?, "marketplace"?}``.
+
+        Rows sharing ``(marketplace, offer_sku)`` form a bundle; a single row with
+        ``quantity = k`` is a multipack.
+        """
+        return cls(
+            _entries_from_rows(records),
+            items=items,
+            rules=rules,
+            normalisation=normalisation,
+            identity=identity,
+        )
+
+    @classmethod
+    def from_csv(
+        cls,
+        source: str | Iterable[str],
+        *,
+        delimiter: str = ",",
+        items: Iterable[str] = (),
+        rules: Iterable[SkuRule] = (),
+        normalisation: Normalisation | None = None,
+        identity: bool = True,
+    ) -> SkuMap:
+        """Build from CSV text (a ``str``) or lines (an open text file).
+
+        Header columns: ``offer_sku``, ``item_sku``, optional ``quantity`` (default 1) and
+        ``marketplace`` (blank = every marketplace). The caller opens the file: the core does no
+        I/O (``with open(path, newline="") as f: SkuMap.from_csv(f)``).
+        """
+        lines = io.StringIO(source) if isinstance(source, str) else source
+        reader = csv.DictReader(lines, delimiter=delimiter)
+        fields = set(reader.fieldnames or ())
+        missing = {"offer_sku", "item_sku"} - fields
+        if missing:
+            raise MappingTableError(f"mapping CSV lacks column(s): {', '.join(sorted(missing))}")
+        rows: list[Mapping[str, object]] = []
+        for n, row in enumerate(reader, start=2):
+            rows.append({**row, "_line": n})
+        return cls.from_records(
+            rows, items=items, rules=rules, normalisation=normalisation, identity=identity
+        )
+
+    @classmethod
+    def from_dict(
+        cls,
+        table: Mapping[str, str | tuple[str, int] | Mapping[str, int]],
+        *,
+        marketplace: str | None = None,
+        items: Iterable[str] = (),
+        rules: Iterable[SkuRule] = (),
+        normalisation: Normalisation | None = None,
+        identity: bool = True,
+    ) -> SkuMap:
+        """Build from plain Python data: ``{"OFFER": "ITEM", "OFFER-6": ("ITEM", 6),
+        "KIT": {"A": 1, "B": 2}}``."""
+        entries: list[MappingEntry] = []
+        for offer, target in table.items():
+            if isinstance(target, str):
+                entries.append(MappingEntry.single(offer, target, marketplace=marketplace))
+            elif isinstance(target, tuple):
+                item, k = target
+                entries.append(
+                    MappingEntry.single(offer, item, pack_size=k, marketplace=marketplace)
+                )
+            else:
+                entries.append(MappingEntry.bundle(offer, target, marketplace=marketplace))
+        return cls(
+            entries, items=items, rules=rules, normalisation=normalisation, identity=identity
+        )
+
+    # ------------------------------------------------------------------ resolution
+
+    def _merged(
+        self, marketplace: Marketplace | None
+    ) -> tuple[dict[str, _Target], dict[str, _Target], tuple[_CRule, ...]]:
+        cached = self._merged_cache.get(marketplace)
+        if cached is not None:
+            return cached
+        raw = dict(self._explicit.get(None, {}))
+        normed = dict(self._explicit_norm.get(None, {}))
+        if marketplace is not None:
+            raw.update(self._explicit.get(marketplace, {}))
+            normed.update(self._explicit_norm.get(marketplace, {}))
+        norm = self.normalisation.apply
+        crules: list[_CRule] = [("", "", 1, _IDENTITY, True)] if self.identity else []
+        for r in self._rules:
+            if r.marketplace is None or r.marketplace == marketplace:
+                crules.append((norm(r.prefix), norm(r.suffix), r.pack_size, r.name, False))
+        result = (raw, normed, tuple(crules))
+        self._merged_cache[marketplace] = result
+        return result
+
+    def resolve(self, offer_sku: str, marketplace: str | None = None) -> Resolution:
+        """Resolve one offer SKU on ``marketplace`` (``None`` = rules for every marketplace).
+
+        The first call builds (and caches) the normalised item index, so many single calls stay
+        cheap; for many offers at once prefer :meth:`resolve_many`.
+        """
+        mp = Marketplace(marketplace) if marketplace is not None else None
+        self._normalised_items(None)
+        table = self.resolve_many([offer_sku], mp)
+        result = table.get(OfferSku(offer_sku))
+        assert result is not None
+        if isinstance(result, Resolved):
+            return attrs.evolve(result, source=self._source(offer_sku, mp))
+        return result
+
+    def _normalised_items(
+        self, needed: AbstractSet[str] | None
+    ) -> tuple[Mapping[str, ItemSku], Mapping[str, tuple[ItemSku, ...]]]:
+        """Normalised key -> item (and ambiguous keys). With ``needed``, only those keys are
+        looked for (one scan of the items, no full index); otherwise the full index is built
+        once and cached."""
+        if self._norm_index is not None:
+            return self._norm_index, self._norm_ambiguous
+        item_list = list(self.items)
+        keys = self.normalisation.apply_many(item_list)
+        if needed is None:
+            pairs: Iterable[tuple[str, str]] = zip(keys, item_list, strict=True)
+        elif not needed:
+            return {}, {}
+        else:
+            pairs = compress(zip(keys, item_list, strict=True), map(needed.__contains__, keys))
+        groups: dict[str, set[str]] = {}
+        index: dict[str, ItemSku] = {}
+        for k, item in pairs:
+            if not k:
+                continue
+            if k in index:
+                groups.setdefault(k, {index[k]}).add(item)
+            else:
+                index[k] = ItemSku(item)
+        ambiguous: dict[str, tuple[ItemSku, ...]] = {}
+        for k, group in groups.items():
+            if len(group) > 1:
+                ambiguous[k] = tuple(ItemSku(i) for i in sorted(group))
+                del index[k]
+        if needed is None:
+            self._norm_index, self._norm_ambiguous = index, ambiguous
+        return index, ambiguous
+
+    def _source(self, offer: str, mp: Marketplace | None) -> str:
+        raw, normed, rules = self._merged(mp)
+        if offer in raw:
+            return "explicit"
+        key = self.normalisation.apply(offer)
+        if key in normed:
+            return "explicit-normalised"
+        index, ambiguous = self._normalised_items(None)
+        names = []
+        for prefix, suffix, _, name, is_identity in rules:
+            k = _strip(key, prefix, suffix)
+            if (is_identity and offer in self.items) or (k and (k in index or k in ambiguous)):
+                names.append(name)
+        return "rule:" + ",".join(names)
+
+    def resolve_many(
+        self, offer_skus: Iterable[str], marketplace: str | None = None
+    ) -> MappingTable:
+        """Resolve many offers at once into a compact :class:`MappingTable`."""
+        table, _ = self._resolve(list(offer_skus), marketplace, None)
+        return table
+
+    def _resolve(
+        self,
+        offers: list[str],
+        marketplace: str | None,
+        lookup: Mapping[str, int] | None,
+    ) -> tuple[MappingTable, list[int | None] | None]:
+        """Resolve ``offers``. With ``lookup`` (a mapping keyed by item SKU whose keys are all
+        known items, e.g. the ``available`` dict given as ``items``), the exact-identity pass
+        reads ``lookup`` and its values are returned aligned with ``offers`` (``None`` for the
+        offers not resolved by that pass)."""
+        mp = Marketplace(marketplace) if marketplace is not None else None
+        raw, normed, rules = self._merged(mp)
+        singles: dict[OfferSku, ItemSku] = {}
+        packs: dict[OfferSku, tuple[ItemSku, int]] = {}
+        bundles: dict[OfferSku, Components] = {}
+        unresolved: dict[OfferSku, Unresolved] = {}
+
+        # Bulk path (C-level maps): an offer equal to a known item is a single of itself, unless
+        # it is a suspect: it has an explicit entry (raw or normalised) or a prefix/suffix rule
+        # could apply to it. Suspects and misses are then resolved one by one.
+        others = rules[1:] if self.identity else rules
+        bulk: tuple[list[OfferSku], list[ItemSku | None], set[str]] | None = None
+        values: list[int | None] | None = None
+        if self.identity and all(r[0] or r[1] for r in others) and offers:
+            items = self.items
+            if lookup is not None:
+                values = list(map(lookup.get, offers))
+                miss: Iterable[bool] = map(operator.is_, values, repeat(None))
+            else:
+                miss = map(operator.not_, map(items.__contains__, offers))
+            # Suspects as sorted offer positions (ints hash and sort cheaply).
+            positions = range(len(offers))
+            suspect_idx: set[int] = set(compress(positions, miss))
+            prefixes = tuple(r[0] for r in others if r[0])
+            suffixes = tuple(r[1] for r in others if r[1])
+            explicit_keys = set(normed).union(map(self.normalisation.apply, raw))
+            if explicit_keys or prefixes or suffixes:
+                keys = self.normalisation.apply_many(offers)
+                if explicit_keys:
+                    suspect_idx.update(compress(positions, map(explicit_keys.__contains__, keys)))
+                if prefixes:
+                    flags = map(methodcaller("startswith", prefixes), keys)
+                    suspect_idx.update(compress(positions, flags))
+                if suffixes:
+                    flags = map(methodcaller("endswith", suffixes), keys)
+                    suspect_idx.update(compress(positions, flags))
+            todo = [offers[i] for i in sorted(suspect_idx)]
+            suspects = set(todo)
+            bulk = (offers, offers, suspects)  # type: ignore[assignment]
+        else:
+            todo = offers
+        todo_keys = self.normalisation.apply_many(todo)
+
+        def place(offer: str, target: _Target) -> None:
+            if type(target) is tuple:
+                if len(target) == 1:
+                    item, n = target[0]
+                    if n == 1:
+                        singles[offer] = item  # type: ignore[index]
+                    else:
+                        packs[offer] = target[0]  # type: ignore[index]
+                else:
+                    bundles[offer] = target  # type: ignore[index]
+            else:
+                assert isinstance(target, Unresolved)
+                if target.offer_sku != offer:
+                    target = attrs.evolve(target, offer_sku=OfferSku(offer))
+                unresolved[offer] = target  # type: ignore[index]
+
+        # Explicit entries first (raw, then normalised).
+        raw_get = raw.get
+        normed_get = normed.get
+        rest: list[str] = []
+        rest_keys: list[str] = []
+        for offer, key in zip(todo, todo_keys, strict=True):
+            target = raw_get(offer)
+            if target is None:
+                target = normed_get(key)
+                if target is None:
+                    rest.append(offer)
+                    rest_keys.append(key)
+                    continue
+            place(offer, target)
+
+        # Rules, one list per rule (C-level lookups), then combined per offer.
+        stripped = [rest_keys if r[4] else _strip_all(rest_keys, r[0], r[1]) for r in rules]
+        needed: set[str] = set()
+        for ks in stripped:
+            needed.update(ks)
+        needed.discard("")
+        index, ambiguous = self._normalised_items(needed)
+        per_rule: list[list[ItemSku | None]] = []
+        for rule, ks in zip(rules, stripped, strict=True):
+            if rule[4]:
+                items_ = self.items
+                exact = map(items_.__contains__, rest)
+                index_get = index.get
+                per_rule.append(
+                    [
+                        ItemSku(o) if e else index_get(k)
+                        for o, k, e in zip(rest, rest_keys, exact, strict=True)
+                    ]
+                )
+            else:
+                per_rule.append(list(map(index.get, ks)))
+        for j, offer in enumerate(rest):
+            if ambiguous:
+                amb = next(
+                    (
+                        (ks[j], r[3])
+                        for ks, r in zip(stripped, rules, strict=True)
+                        if ks[j] in ambiguous
+                    ),
+                    None,
+                )
+                if amb is not None:
+                    cands = ambiguous[amb[0]]
+                    place(
+                        offer,
+                        Unresolved(
+                            offer_sku=OfferSku(offer),
+                            reason=UnresolvedReason.AMBIGUOUS,
+                            detail=f"rule {amb[1]!r} matches {len(cands)} items: "
+                            + ", ".join(cands),
+                            candidates=cands,
+                        ),
+                    )
+                    continue
+            found: dict[tuple[ItemSku, int], list[str]] = {}
+            for hits, r in zip(per_rule, rules, strict=True):
+                h = hits[j]
+                if h is not None:
+                    found.setdefault((h, r[2]), []).append(r[3])
+            if len(found) == 1:
+                place(offer, (next(iter(found)),))
+            elif not found:
+                place(
+                    offer,
+                    Unresolved(
+                        offer_sku=OfferSku(offer),
+                        reason=UnresolvedReason.UNMAPPED,
+                        detail="no explicit entry and no rule matches a known item",
+                    ),
+                )
+            else:
+                described = sorted(f"{'+'.join(n)}->{q}x{i}" for (i, q), n in found.items())
+                place(
+                    offer,
+                    Unresolved(
+                        offer_sku=OfferSku(offer),
+                        reason=UnresolvedReason.CONFLICTING_RULES,
+                        detail="rules disagree: " + ", ".join(described),
+                        candidates=tuple(described),
+                    ),
+                )
+        table = MappingTable(
+            marketplace=mp,
+            singles=singles,
+            packs=packs,
+            bundles=bundles,
+            unresolved=unresolved,
+            bulk=bulk,
+        )
+        return table, values
+
+
+def _strip_all(keys: list[str], prefix: str, suffix: str) -> list[str]:
+    """:func:`_strip` over a list."""
+    if prefix and not suffix:
+        n = len(prefix)
+        return [k[n:] if k.startswith(prefix) else "" for k in keys]
+    return [_strip(k, prefix, suffix) for k in keys]
+
+
+def _strip(key: str, prefix: str, suffix: str) -> str:
+    """``key`` without ``prefix`` and ``suffix`` ("" when they do not match)."""
+    if prefix:
+        if not key.startswith(prefix):
+            return ""
+        key = key[len(prefix) :]
+    if suffix:
+        if not key.endswith(suffix):
+            return ""
+        key = key[: -len(suffix)]
+    return key
+
+
+def _describe(target: Components) -> str:
+    return " + ".join(f"{q}x{i}" for i, q in target)
+
+
+def _entries_from_rows(records: Iterable[Mapping[str, object]]) -> list[MappingEntry]:
+    groups: dict[tuple[str | None, str], list[tuple[str, int]]] = {}
+    for n, rec in enumerate(records, start=1):
+        line = rec.get("_line", n)
+        offer = str(rec.get("offer_sku") or "").strip()
+        item = str(rec.get("item_sku") or "").strip()
+        if not offer or not item:
+            raise MappingTableError(f"row {line}: offer_sku and item_sku are required")
+        qty_raw = rec.get("quantity")
+        if qty_raw is None or qty_raw == "":
+            qty = 1
+        else:
+            try:
+                qty = int(str(qty_raw).strip())
+            except ValueError:
+                raise MappingTableError(
+                    f"row {line}: quantity {qty_raw!r} is not an integer"
+                ) from None
+        if qty < 1:
+            raise MappingTableError(f"row {line}: quantity must be >= 1")
+        mp_raw = rec.get("marketplace")
+        mp = str(mp_raw).strip() if mp_raw not in (None, "") else None
+        group = groups.setdefault((mp or None, offer), [])
+        if any(i == item for i, _ in group):
+            raise MappingTableError(f"row {line}: item {item!r} listed twice for offer {offer!r}")
+        group.append((item, qty))
+    entries: list[MappingEntry] = []
+    for (mp, offer), comps in groups.items():
+        entries.append(
+            MappingEntry(
+                offer_sku=OfferSku(offer),
+                components=_check_components(offer, comps),
+                marketplace=Marketplace(mp) if mp else None,
+            )
+        )
+    return entries
