@@ -260,7 +260,9 @@ class InventoryPlannerState:
             "minimum_stock": variant.minimum_stock,
             "oos": oos,
             "under_value": 0.0 if in_stock > 0 else float(variant.price * 30),
-            "total_sales": sum(s.quantity for s in self.sales if s.sku == variant.sku),
+            "total_sales": sum(
+                s.quantity for s in self.sales if s.sku == variant.sku and not s.cancelled
+            ),
             "vendor": variant.vendor,
             "connections": [{"sku": variant.sku, "connection_main": True, "vendors": vendors}],
             "warehouse": blocks,
@@ -417,6 +419,9 @@ class InventoryPlannerState:
         plan = []
         for raw in items:
             item_id = raw.get("id") if isinstance(raw, dict) else None
+            # Inventory Planner ids travel as strings ("1234") as often as numbers.
+            if isinstance(item_id, str) and item_id.isdigit():
+                item_id = int(item_id)
             item = by_id.get(item_id) if isinstance(item_id, int) else None
             received = raw.get("received") if isinstance(raw, dict) else None
             if item is None:
