@@ -1,0 +1,222 @@
+"""Job "reconcile": run the core's detectors over the current snapshots, keep the discrepancies
+(open, still open, resolved) in storage, and alert on new ones through every sink.
+
+Snapshots come from the ledger and the storage only (no Mirakl call): the stock target and the
+last confirmed push, the stock imports with their error lines, the orders and what the engine did
+for them, the lines already in the forecast feed, and when each job last succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from mirakl_sync.alerts import Alert, AlertSink
+from mirakl_sync.core.discrepancy import Discrepancy
+from mirakl_sync.core.models import OrderId, OrderLineId, WarehouseCode
+from mirakl_sync.core.reconcile import (
+    Snapshots,
+    StockImport,
+    StockImportError,
+    StockSnapshot,
+    reconcile,
+)
+from mirakl_sync.core.report import ReconciliationReport
+from mirakl_sync.engine.jobs.stock import OFFERS_FLOW, compute_target, last_published
+from mirakl_sync.engine.runtime import FeedStatus, ShopRuntime
+from mirakl_sync.storage.records import AlertDelivery, DiscrepancyStatus
+
+logger = logging.getLogger("mirakl_sync.engine.reconcile")
+
+__all__ = ["JOB_SYNC_NAMES", "build_snapshots", "reconcile_shop"]
+
+#: The core's ``sync_status`` names for the engine's jobs (for ``SYNC_STALE``).
+JOB_SYNC_NAMES = {
+    "pull_orders": "orders",
+    "acceptance": "acceptance",
+    "push_stock": "stock",
+    "sales_feed": "forecast",
+}
+
+
+def _stock_imports(runtime: ShopRuntime) -> tuple[StockImport, ...]:
+    imports = []
+    for pending in runtime.storage.list_pending_imports(runtime.shop):
+        rows = json.loads(pending.error) if pending.error else []
+        imports.append(
+            StockImport(
+                import_id=pending.import_id,
+                status=pending.status,
+                submitted_at=pending.submitted_at,
+                errors=tuple(
+                    StockImportError(
+                        line=int(row["line"]),
+                        message=str(row["message"]),
+                        offer_sku=row.get("offer_sku"),
+                        warehouse=WarehouseCode(row.get("warehouse") or ""),
+                    )
+                    for row in rows
+                ),
+            )
+        )
+    return tuple(imports)
+
+
+def _sync_status(runtime: ShopRuntime) -> dict[str, datetime | None]:
+    status: dict[str, datetime | None] = {}
+    for job, name in JOB_SYNC_NAMES.items():
+        runs = runtime.storage.list_runs(runtime.shop, job=job, limit=20)
+        ok = [r.finished_at for r in runs if r.outcome == "success" and r.finished_at]
+        status[name] = max(ok) if ok else None
+    return status
+
+
+def build_snapshots(runtime: ShopRuntime) -> Snapshots:
+    """Everything the detectors look at, read from storage."""
+    storage, shop = runtime.storage, runtime.shop
+    offers_cp = storage.get_checkpoint(shop, OFFERS_FLOW)
+    offers = (
+        list(offers_cp.cursor.get("skus", []))
+        if offers_cp is not None and isinstance(offers_cp.cursor, dict)
+        else []
+    )
+    stock = None
+    mapping = None
+    if offers:
+        mapping, target = compute_target(runtime, offers)
+        stock = StockSnapshot(target=target, last_published=last_published(runtime))
+    orders = []
+    ledger = {}
+    exported: set[OrderLineId] = set()
+    for record, order in runtime.orders():
+        lines = storage.get_lines(shop, record.order_id)
+        orders.append(order)
+        ledger[OrderId(record.order_id)] = runtime.ledger_view(record, lines)
+        exported.update(
+            OrderLineId(line.line_id) for line in lines if line.feed_status == FeedStatus.PUBLISHED
+        )
+    return Snapshots(
+        shop=shop,
+        stock=stock,
+        mapping=mapping,
+        stock_imports=_stock_imports(runtime),
+        orders=tuple(orders),
+        ledger=ledger,
+        forecast_line_ids=frozenset(exported),
+        sync_status=_sync_status(runtime),
+        acceptance=runtime.acceptance_policy,
+    )
+
+
+_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
+
+
+def _forget_deliveries(runtime: ShopRuntime, key: str) -> None:
+    """A new or escalated discrepancy is told again, even if an older episode was delivered."""
+    for delivery in runtime.storage.list_alert_deliveries(runtime.shop, discrepancy_key=key):
+        if delivery.status == "delivered":
+            runtime.storage.put_alert_delivery(
+                AlertDelivery(
+                    shop=delivery.shop,
+                    discrepancy_key=key,
+                    sink=delivery.sink,
+                    status="pending",
+                    attempts=0,
+                )
+            )
+
+
+def _alert(discrepancy: Discrepancy, first_seen: datetime) -> Alert:
+    return Alert(
+        kind=discrepancy.kind.value,
+        severity=discrepancy.severity.value,
+        owner=discrepancy.owner.value,
+        key=discrepancy.key,
+        shop=discrepancy.shop,
+        message=discrepancy.message,
+        entities=dict(discrepancy.entities),
+        first_seen=first_seen,
+    )
+
+
+def _deliver(
+    runtime: ShopRuntime, sinks: Sequence[AlertSink], alert: Alert, counts: Counter[str]
+) -> None:
+    """Send to every sink that has not delivered it yet; one failing sink never stops another."""
+    storage, shop, now = runtime.storage, runtime.shop, runtime.now()
+    for sink in sinks:
+        previous = storage.get_alert_delivery(shop, alert.key, sink.name)
+        if previous is not None and previous.status == "delivered":
+            continue
+        attempts = (previous.attempts if previous else 0) + 1
+        try:
+            sink.send(alert)
+        except Exception as exc:  # a sink is foreign code: isolate every failure
+            logger.warning("alert sink %s failed for %s: %s", sink.name, alert.key, exc)
+            storage.put_alert_delivery(
+                AlertDelivery(
+                    shop=shop,
+                    discrepancy_key=alert.key,
+                    sink=sink.name,
+                    status="failed",
+                    attempts=attempts,
+                    last_attempt_at=now,
+                    last_error=f"{type(exc).__name__}: {exc}"[:500],
+                )
+            )
+            counts["alerts_failed"] += 1
+            continue
+        storage.put_alert_delivery(
+            AlertDelivery(
+                shop=shop,
+                discrepancy_key=alert.key,
+                sink=sink.name,
+                status="delivered",
+                attempts=attempts,
+                last_attempt_at=now,
+                delivered_at=now,
+            )
+        )
+        counts["alerts_sent"] += 1
+
+
+def reconcile_shop(
+    runtime: ShopRuntime, sinks: Sequence[AlertSink] = ()
+) -> tuple[ReconciliationReport, Counter[str]]:
+    """Detect, store (open/still open/resolved) and alert; returns the report and counts."""
+    storage, shop, now = runtime.storage, runtime.shop, runtime.now()
+    report = reconcile(build_snapshots(runtime), now, runtime.thresholds)
+    counts: Counter[str] = Counter()
+    seen = {d.key for d in report.discrepancies}
+    to_alert: list[Alert] = []
+    with storage.transaction():
+        for discrepancy in report.discrepancies:
+            previous = storage.get_discrepancy(shop, discrepancy.key)
+            record = storage.observe_discrepancy(
+                shop,
+                discrepancy.key,
+                kind=discrepancy.kind.value,
+                severity=discrepancy.severity.value,
+                now=now,
+                details=discrepancy.to_record(),
+            )
+            is_new = previous is None or previous.status == DiscrepancyStatus.RESOLVED
+            escalated = (
+                previous is not None
+                and not is_new
+                and _RANK.get(discrepancy.severity.value, 0) > _RANK.get(previous.severity, 0)
+            )
+            counts["opened" if is_new else "escalated" if escalated else "still_open"] += 1
+            if is_new or escalated:
+                _forget_deliveries(runtime, discrepancy.key)
+            to_alert.append(_alert(discrepancy, record.first_seen))
+        for open_record in storage.list_discrepancies(shop=shop, status=DiscrepancyStatus.OPEN):
+            if open_record.key not in seen:
+                storage.resolve_discrepancy(shop, open_record.key, now=now)
+                counts["resolved"] += 1
+    for alert in to_alert:
+        _deliver(runtime, sinks, alert, counts)
+    return report, counts

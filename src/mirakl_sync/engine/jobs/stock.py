@@ -1,0 +1,297 @@
+"""Job "push_stock": publishable quantities to Mirakl through STO01, confirmed by STO02/STO03.
+
+1. Pending imports are tracked first (STO02, within its 15 s budget); a finished import confirms
+   its lines as published, and its error lines (STO03) are kept for the reconciliation, which
+   turns them into ``STOCK_IMPORT_ERROR`` / ``MISSING_OFFER`` discrepancies.
+2. While an import is unresolved nothing else is pushed: at most one pending push per SKU.
+3. The offers that exist on Mirakl come from an OF52 export (full once a day, differential
+   otherwise), cached in the storage: quantities are only computed for offers Mirakl has.
+4. The core computes the publishable quantity of every offer (per Mirakl warehouse when
+   ``warehouse_codes`` are configured) and the delta against the last *confirmed* state; an empty
+   delta sends nothing. The delta (absolute quantities) is planned in the outbox under a key that
+   includes the number of imports already confirmed, so a crash re-sends the same import and a
+   new change gets a new one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from mirakl_sync.core.mapping import MappingTable
+from mirakl_sync.core.models import ItemSku, OfferSku, WarehouseCode
+from mirakl_sync.core.stock import publishable_by_warehouse, stock_delta
+from mirakl_sync.engine.failpoints import crash_point
+from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
+from mirakl_sync.engine.runtime import ShopRuntime
+from mirakl_sync.errors import CallBudgetExceededError, RateLimitError
+from mirakl_sync.mirakl.models import OfferExportRequest, StockUpdate, order_stock_updates
+from mirakl_sync.storage.records import OutboxItem, PendingImport, PublishedStock
+
+__all__ = ["STO01", "compute_target", "push_stock", "track_imports"]
+
+STO01 = "STO01"
+STOCK_FLOW = "stock"
+OFFERS_FLOW = "offers"
+FULL_EXPORT_EVERY = timedelta(hours=24)
+OPEN_STATUSES = frozenset({"SUBMITTED", "WAITING", "RUNNING", "QUEUED"})
+
+StockState = dict[WarehouseCode, dict[OfferSku, int]]
+
+
+def stock_pools(runtime: ShopRuntime) -> dict[WarehouseCode, dict[ItemSku, int]]:
+    """Stock per Mirakl warehouse code: one global pool (``""``) unless ``warehouse_codes`` maps
+    inventory warehouses to Mirakl codes (unmapped inventory warehouses are not published)."""
+    codes = runtime.config.warehouse_codes
+    pools: dict[WarehouseCode, dict[ItemSku, int]] = {}
+    for warehouse, items in runtime.stock_source.stock_levels(runtime.config).items():
+        code = WarehouseCode("") if not codes else WarehouseCode(codes.get(warehouse, ""))
+        if codes and not code:
+            continue
+        pool = pools.setdefault(code, {})
+        for sku, quantity in items.items():
+            pool[ItemSku(sku)] = pool.get(ItemSku(sku), 0) + int(quantity)
+    return pools
+
+
+def offer_catalogue(runtime: ShopRuntime) -> list[str]:
+    """The shop's offer SKUs on Mirakl (OF52 export; full daily, differential otherwise)."""
+    storage, shop, now = runtime.storage, runtime.shop, runtime.now()
+    checkpoint = storage.get_checkpoint(shop, OFFERS_FLOW)
+    cursor: dict[str, Any] = (
+        dict(checkpoint.cursor) if checkpoint and isinstance(checkpoint.cursor, dict) else {}
+    )
+    skus: set[str] = set(cursor.get("skus", []))
+    full_at = datetime.fromisoformat(cursor["full_at"]) if "full_at" in cursor else None
+    exported_at = datetime.fromisoformat(cursor["exported_at"]) if "exported_at" in cursor else None
+    try:
+        if full_at is None or now - full_at >= FULL_EXPORT_EVERY:
+            skus = {
+                o.shop_sku
+                for o in runtime.mirakl.offers.export(OfferExportRequest())
+                if not o.deleted
+            }
+            cursor["full_at"] = now.isoformat()
+        elif exported_at is not None:
+            request = OfferExportRequest(last_request_date=exported_at)
+            for offer in runtime.mirakl.offers.export(request):
+                if offer.deleted:
+                    skus.discard(offer.shop_sku)
+                else:
+                    skus.add(offer.shop_sku)
+    except (CallBudgetExceededError, RateLimitError):
+        if not skus:
+            raise
+        return sorted(skus)  # the cached catalogue is good enough until the budget frees up
+    catalogue = sorted(skus)
+    cursor["exported_at"] = now.isoformat()
+    cursor["skus"] = catalogue
+    storage.set_checkpoint(shop, OFFERS_FLOW, cursor, now=now)
+    return catalogue
+
+
+def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, StockState]:
+    """The core's publishable quantities for ``offers`` (mapping + reservations + policy)."""
+    pools = stock_pools(runtime)
+    items: set[str] = set()
+    for pool in pools.values():
+        items.update(pool)
+    sku_map = runtime.sku_map(items=items)
+    table = sku_map.resolve_many(offers, runtime.config.marketplace)
+    reserved = runtime.reserved_items(sku_map)
+    # Reservations are not tied to a warehouse: every pool holds them back (never oversell).
+    target = publishable_by_warehouse(
+        table,
+        pools or {WarehouseCode(""): {}},
+        reserved_by_warehouse=dict.fromkeys(pools or {WarehouseCode(""): {}}, reserved),
+        policy=runtime.stock_policy,
+        marketplace=runtime.config.marketplace,
+    )
+    return table, target
+
+
+def last_published(runtime: ShopRuntime) -> StockState:
+    state: StockState = {}
+    for record in runtime.storage.list_published(runtime.shop):
+        state.setdefault(WarehouseCode(record.warehouse), {})[OfferSku(record.offer_sku)] = (
+            record.quantity
+        )
+    return state
+
+
+@attrs.define
+class StockImportHandler:
+    """STO01 through the outbox. Quantities are absolute, so a lost answer is simply sent
+    again (a duplicate import sets the same quantities)."""
+
+    runtime: ShopRuntime
+
+    def send(self, item: OutboxItem) -> Any:
+        payload = item.payload
+        assert isinstance(payload, dict)
+        updates = [
+            StockUpdate(offer_sku=sku, quantity=int(qty), warehouse_code=wh or None)
+            for wh, sku, qty in payload["lines"]
+        ]
+        result = self.runtime.mirakl.stock.import_quantities(updates)
+        return {"import_id": result.import_id}
+
+    def verify(self, item: OutboxItem) -> Verdict:
+        return Verdict.NOT_APPLIED
+
+    def confirmed(self, item: OutboxItem, result: Any) -> None:
+        if not isinstance(result, dict) or "import_id" not in result:
+            return
+        payload = item.payload
+        assert isinstance(payload, dict)
+        now = self.runtime.now()
+        self.runtime.storage.put_pending_import(
+            PendingImport(
+                shop=self.runtime.shop,
+                import_id=str(result["import_id"]),
+                kind=STO01,
+                status="SUBMITTED",
+                lines={"lines": payload["lines"], "hash": payload["hash"]},
+                submitted_at=now,
+                updated_at=now,
+            )
+        )
+
+    def failed(self, item: OutboxItem, reason: str) -> None:
+        return None
+
+
+def _written_order(lines: list[list[Any]]) -> list[list[Any]]:
+    """The lines in the order the STO01 file lists them (STO03 line numbers refer to it)."""
+    updates = [
+        StockUpdate(offer_sku=str(sku), quantity=int(qty), warehouse_code=str(wh) or None)
+        for wh, sku, qty in lines
+    ]
+    return [[u.warehouse_code or "", u.offer_sku, u.quantity] for u in order_stock_updates(updates)]
+
+
+def track_imports(runtime: ShopRuntime) -> Counter[str]:
+    """STO02 (and STO03 on errors) for every open import; confirm the lines that succeeded."""
+    storage, shop = runtime.storage, runtime.shop
+    counts: Counter[str] = Counter()
+    for pending in storage.list_pending_imports(shop):
+        if pending.status not in OPEN_STATUSES:
+            continue
+        try:
+            status = runtime.mirakl.stock.import_status(pending.import_id)
+        except (CallBudgetExceededError, RateLimitError):
+            counts["status_deferred"] += 1
+            break
+        state = str(status.status or "").upper()
+        now = runtime.now()
+        if state not in ("COMPLETE", "FAILED"):
+            storage.put_pending_import(
+                attrs.evolve(pending, status=state or "WAITING", updated_at=now)
+            )
+            counts["imports_running"] += 1
+            continue
+        data = pending.lines if isinstance(pending.lines, dict) else {}
+        lines = _written_order(list(data.get("lines", [])))
+        errors: dict[int, str] = {}
+        if state == "FAILED":
+            errors = dict.fromkeys(range(len(lines)), "import failed")
+        elif status.lines_in_error or status.has_error_report:
+            try:
+                report = runtime.mirakl.stock.import_error_report(pending.import_id)
+            except (CallBudgetExceededError, RateLimitError):
+                counts["report_deferred"] += 1
+                break
+            errors = {line.line_number - 2: line.reason for line in report}
+        ok = [line for index, line in enumerate(lines) if index not in errors]
+        error_rows = [
+            {
+                "line": index + 2,
+                "warehouse": lines[index][0],
+                "offer_sku": lines[index][1],
+                "message": reason,
+            }
+            for index, reason in sorted(errors.items())
+            if 0 <= index < len(lines)
+        ]
+        with storage.transaction():
+            storage.put_published(
+                PublishedStock(
+                    shop=shop,
+                    offer_sku=str(sku),
+                    warehouse=str(wh),
+                    quantity=int(qty),
+                    content_hash=str(data.get("hash", "")),
+                    confirmed_at=now,
+                )
+                for wh, sku, qty in ok
+            )
+            storage.put_pending_import(
+                attrs.evolve(
+                    pending,
+                    status=state,
+                    updated_at=now,
+                    error=json.dumps(error_rows) if error_rows else None,
+                )
+            )
+            checkpoint = storage.get_checkpoint(shop, STOCK_FLOW)
+            done = (
+                int(checkpoint.cursor.get("imports_done", 0))
+                if checkpoint and isinstance(checkpoint.cursor, dict)
+                else 0
+            )
+            storage.set_checkpoint(shop, STOCK_FLOW, {"imports_done": done + 1}, now=now)
+        crash_point("stock.after_import_recorded")
+        counts["lines_confirmed"] += len(ok)
+        counts["lines_in_error"] += len(error_rows)
+        counts["imports_done"] += 1
+    return counts
+
+
+def _imports_done(runtime: ShopRuntime) -> int:
+    checkpoint = runtime.storage.get_checkpoint(runtime.shop, STOCK_FLOW)
+    if checkpoint is None or not isinstance(checkpoint.cursor, dict):
+        return 0
+    return int(checkpoint.cursor.get("imports_done", 0))
+
+
+def push_stock(runtime: ShopRuntime) -> Counter[str]:
+    """Track open imports, then push the delta if there is one (see the module doc)."""
+    storage, shop = runtime.storage, runtime.shop
+    counts = track_imports(runtime)
+    executor = OutboxExecutor(
+        storage=storage,
+        shop=shop,
+        worker=runtime.worker,
+        now=runtime.now,
+        handlers={STO01: StockImportHandler(runtime)},
+    )
+    # An import planned before a crash is sent before anything new is computed.
+    counts.update({f"sto01_{k}": n for k, n in executor.run(kinds={STO01}).items()})
+    if any(p.status in OPEN_STATUSES for p in storage.list_pending_imports(shop)):
+        counts["waiting_for_import"] += 1
+        return counts
+    offers = offer_catalogue(runtime)
+    _, target = compute_target(runtime, offers)
+    delta = stock_delta(target, last_published(runtime))
+    if delta.is_empty:
+        counts["unchanged"] += 1
+        return counts
+    key = f"{STO01}:{_imports_done(runtime)}:{delta.content_hash[:20]}"
+    storage.enqueue(
+        shop,
+        key,
+        kind=STO01,
+        payload={
+            "lines": [[wh, sku, qty] for wh, sku, qty in delta.lines],
+            "hash": delta.content_hash,
+        },
+        now=runtime.now(),
+    )
+    crash_point("outbox.after_enqueue")
+    counts["lines_planned"] += len(delta.lines)
+    counts.update({f"sto01_{k}": n for k, n in executor.run(kinds={STO01}).items()})
+    return counts

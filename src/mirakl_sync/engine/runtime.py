@@ -1,0 +1,142 @@
+"""Everything a job needs for one shop, and the ledger conventions shared by the jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+
+import attrs
+
+from mirakl_sync.core.acceptance import AcceptancePolicy
+from mirakl_sync.core.discrepancy import Thresholds
+from mirakl_sync.core.mapping import MappingEntry, Resolved, SkuMap, SkuRule
+from mirakl_sync.core.models import ItemSku, Order, OrderId, OrderLedger, OrderLineId
+from mirakl_sync.core.orders import LifecyclePolicy
+from mirakl_sync.core.stock import StockPolicy
+from mirakl_sync.engine.adapters import order_from_json
+from mirakl_sync.engine.config import ShopConfig
+from mirakl_sync.engine.protocols import OrderSink, StockSource
+from mirakl_sync.mirakl import MiraklClient
+from mirakl_sync.storage import Storage
+from mirakl_sync.storage.records import LedgerLine, LedgerOrder
+
+__all__ = ["LedgerState", "ShopRuntime"]
+
+
+class LedgerState:
+    """``LedgerOrder.ledger_state`` values: what the engine has done for an order."""
+
+    NEW = "NEW"
+    ACCEPT_PLANNED = "ACCEPT_PLANNED"
+    ACCEPTED = "ACCEPTED"
+    REFUSED = "REFUSED"
+    MANUAL = "MANUAL"
+    ACCEPT_FAILED = "ACCEPT_FAILED"
+    SALES_ORDER_CREATED = "SALES_ORDER_CREATED"
+    CLOSED = "CLOSED"
+
+    ACCEPTANCE_SENT = frozenset({ACCEPT_PLANNED, ACCEPTED, REFUSED, SALES_ORDER_CREATED, CLOSED})
+
+
+class FeedStatus:
+    """``LedgerLine.feed_status`` values for the Inventory Planner sales feed."""
+
+    PENDING = "PENDING"
+    PUBLISHED = "PUBLISHED"
+
+
+@attrs.define(kw_only=True)
+class ShopRuntime:
+    """One shop's collaborators: config, Mirakl client, storage, plug-ins, clock, policies."""
+
+    config: ShopConfig
+    mirakl: MiraklClient
+    storage: Storage
+    stock_source: StockSource
+    order_sink: OrderSink
+    now: Callable[[], datetime]
+    worker: str
+    thresholds: Thresholds = attrs.field(factory=Thresholds)
+    mapping_entries: tuple[MappingEntry, ...] = ()
+    mapping_rules: tuple[SkuRule, ...] = ()
+
+    @property
+    def shop(self) -> str:
+        return self.config.key
+
+    @property
+    def acceptance_policy(self) -> AcceptancePolicy:
+        return AcceptancePolicy(
+            allow_refusal=self.config.allow_refusal,
+            window=self.config.acceptance_window,
+        )
+
+    @property
+    def lifecycle_policy(self) -> LifecyclePolicy:
+        return LifecyclePolicy(
+            create_sales_order_on=self.config.sales_order_on, acceptance=self.acceptance_policy
+        )
+
+    @property
+    def stock_policy(self) -> StockPolicy:
+        return StockPolicy(
+            safety_buffer=self.config.safety_buffer, max_published=self.config.max_published
+        )
+
+    # -- mapping --------------------------------------------------------------------------
+
+    def sku_map(self, items: Iterable[str] | Mapping[str, object] = ()) -> SkuMap:
+        """Explicit mappings (given to the synchronizer, then stored ones), configured rules,
+        and identity for the rest: an offer SKU equal to an item SKU maps to it."""
+        entries: list[MappingEntry] = list(self.mapping_entries)
+        entries.extend(
+            MappingEntry.bundle(record.offer_sku, dict(record.components))
+            for record in self.storage.list_mappings(self.shop)
+            if record.components
+        )
+        return SkuMap(entries, items=items, rules=self.mapping_rules)
+
+    # -- ledger -----------------------------------------------------------------------------
+
+    def orders(self, *, states: Iterable[str] | None = None) -> list[tuple[LedgerOrder, Order]]:
+        """Ledger orders with their core snapshot (optionally only some Mirakl states)."""
+        records = self.storage.list_orders(
+            self.shop, mirakl_states=list(states) if states is not None else None
+        )
+        return [
+            (record, order_from_json(record.data))
+            for record in records
+            if isinstance(record.data, Mapping)
+        ]
+
+    def ledger_view(self, record: LedgerOrder, lines: Iterable[LedgerLine]) -> OrderLedger:
+        """The core's view of what the engine did for an order."""
+        line_list = list(lines)
+        state = record.ledger_state
+        return OrderLedger(
+            order_id=OrderId(record.order_id),
+            first_seen_at=record.created_at,
+            acceptance_sent=state in LedgerState.ACCEPTANCE_SENT,
+            acceptance_failed=state == LedgerState.ACCEPT_FAILED,
+            sales_order_created=record.sales_order_ref is not None,
+            reservation_held=any(line.reserved_quantity > 0 for line in line_list),
+            forecast_exported_line_ids=frozenset(
+                OrderLineId(line.line_id)
+                for line in line_list
+                if line.feed_status == FeedStatus.PUBLISHED
+            ),
+        )
+
+    def reserved_items(self, sku_map: SkuMap) -> dict[ItemSku, int]:
+        """Soft reservations in inventory-item units (offer units x components)."""
+        reserved: dict[ItemSku, int] = {}
+        for line in self.storage.list_lines(self.shop):
+            if line.reserved_quantity <= 0:
+                continue
+            resolved = sku_map.resolve(line.offer_sku, self.config.marketplace)
+            if not isinstance(resolved, Resolved):
+                continue
+            for component in resolved.components:
+                units = component.quantity * line.reserved_quantity
+                reserved[component.item] = reserved.get(component.item, 0) + units
+        return reserved
