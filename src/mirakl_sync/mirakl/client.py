@@ -79,7 +79,14 @@ def _config(
     if any(c in secret.reveal() for c in "\r\n"):
         raise ConfigurationError("api_key contains a line break")
     policy = retry_policy or RetryPolicy(max_retries=max_retries)
-    budget = CallBudget() if call_budget == DEFAULT_BUDGET else call_budget
+    if call_budget == DEFAULT_BUDGET:
+        # The budget must count time on the same clock the client sleeps on: with an injected
+        # clock (the sandbox's, a test's) that clock, else the monotonic one.
+        budget: CallBudget | str | None = (
+            CallBudget() if now is _utcnow else CallBudget(clock=lambda: now().timestamp())
+        )
+    else:
+        budget = call_budget
     if isinstance(budget, str):
         raise ConfigurationError("call_budget must be a CallBudget, None or 'mirakl'")
     default_params: tuple[tuple[str, str], ...] = ()
