@@ -1,0 +1,178 @@
+"""The synchronizer end to end against the Mirakl and Inventory Planner sandboxes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from mirakl_sync.core.models import Order
+from mirakl_sync.engine.runtime import LedgerState
+from tests.engine.world import SHOP, World, make_world, stock
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return make_world(tmp_path)
+
+
+def _sto01_calls(world: World) -> int:
+    return len(world.mirakl.calls.for_operation("STO01"))
+
+
+def test_every_acceptable_order_is_accepted_before_its_deadline(world: World) -> None:
+    for i in range(6):
+        stock(world, f"SKU-{i}", 20)
+    old = world.mirakl.place_order([("SKU-0", 2)])
+    world.advance(days=2, hours=22)  # the first order has two hours left
+    fresh = [world.mirakl.place_order([(f"SKU-{i}", 1), ("SKU-5", 1)]) for i in range(1, 5)]
+    world.run_for(minutes=30)
+    for placed in [old, *fresh]:
+        order = world.mirakl.order(placed.order_id)
+        assert order.state not in ("WAITING_ACCEPTANCE", "REFUSED"), placed.order_id
+        assert order.acceptance_decision_date is not None
+        assert order.acceptance_decision_date <= placed.created_date + timedelta(days=3)
+    accepts = world.mirakl.calls.for_operation("OR21")
+    assert Counter(c.path for c in accepts).most_common(1)[0][1] == 1  # one OR21 per order
+
+
+def test_orders_with_unmapped_lines_go_manual_and_alert(world: World) -> None:
+    stock(world, "MUG", 10)
+    world.mirakl.add_offer("GHOST-1", quantity=4, price="5.00")  # no inventory item
+    placed = world.mirakl.place_order([("MUG", 1), ("GHOST-1", 1)])
+    world.run_for(minutes=20)
+    assert world.mirakl.order(placed.order_id).state == "WAITING_ACCEPTANCE"
+    record = world.sync.storage.get_order(SHOP, placed.order_id)
+    assert record is not None
+    assert record.ledger_state == LedgerState.MANUAL
+    kinds = {a.kind for a in world.sink.alerts}
+    assert "UNMAPPED_SKU" in kinds
+    # Close to the deadline the order is flagged as at risk (well before Mirakl refuses it).
+    world.advance(days=2, hours=14)
+    world.run_for(minutes=10)
+    assert "ACCEPTANCE_AT_RISK" in {a.kind for a in world.sink.alerts}
+    assert world.mirakl.order(placed.order_id).state == "WAITING_ACCEPTANCE"
+
+
+def test_mirakl_quantities_equal_the_publishable_quantities(tmp_path: Path) -> None:
+    world = make_world(tmp_path, safety_buffer=1)
+    for i, quantity in enumerate([0, 1, 5, 30]):
+        stock(world, f"SKU-{i}", quantity)
+    world.mirakl.place_order([("SKU-3", 4)])
+    world.run_for(minutes=15)
+    # available - reserved (4 accepted units of SKU-3) - buffer 1, never below 0
+    assert world.mirakl_quantities() == {"SKU-0": 0, "SKU-1": 0, "SKU-2": 4, "SKU-3": 25}
+
+
+def test_a_stock_change_reaches_mirakl_within_one_push_interval(world: World) -> None:
+    stock(world, "SKU-1", 10)
+    stock(world, "SKU-2", 10)
+    world.run_for(minutes=15)
+    assert world.mirakl_quantities()["SKU-1"] == 10
+    world.ip.set_stock("SKU-1", "main", 3)
+    interval = world.sync.config.jobs.interval("push_stock")
+    world.run_for(minutes=int(interval.total_seconds() // 60) + 5)
+    assert world.mirakl_quantities() == {"SKU-1": 3, "SKU-2": 10}
+
+
+def test_nothing_is_pushed_when_nothing_changed(world: World) -> None:
+    for i in range(3):
+        stock(world, f"SKU-{i}", 7)
+    world.run_for(minutes=20)
+    pushes = _sto01_calls(world)
+    assert pushes == 1
+    world.run_for(minutes=60)
+    assert _sto01_calls(world) == pushes
+
+
+def test_sales_reach_the_inventory_planner_feed_exactly_once(world: World) -> None:
+    for i in range(4):
+        stock(world, f"SKU-{i}", 10)
+    placed = [world.mirakl.place_order([(f"SKU-{i}", 2)]) for i in range(4)]
+    for _ in range(3):  # the feed is written several times, IP pulls it every time
+        world.run_for(minutes=10)
+        products = (world.feed_dir / "products.csv").read_text(encoding="utf-8")
+        sales = (world.feed_dir / "sales_orders.csv").read_text(encoding="utf-8")
+        report = world.ip.connectors.import_starter("mirakl", products, sales)
+        assert report.accepted, report
+    rows = Counter((s.order_id, s.sku) for s in world.ip.state.sales)
+    assert rows == Counter({(o.order_id, f"SKU-{i}"): 1 for i, o in enumerate(placed)})
+    assert sum(s.quantity for s in world.ip.state.sales) == 8
+
+
+class RecordingSink:
+    deducts_stock = False
+
+    def __init__(self) -> None:
+        self.created: list[tuple[str, str, str]] = []
+
+    def create_sales_order(self, order: Order, *, key: str) -> str:
+        self.created.append((order.order_id, order.state, key))
+        return f"SO-{order.order_id}"
+
+    def find_sales_order(self, order: Order, *, key: str) -> str | None:
+        return None
+
+    def cancel_sales_order(self, order: Order, *, key: str, reference: str) -> None:
+        return None
+
+
+def test_pending_orders_create_their_sales_order_only_on_shipping(tmp_path: Path) -> None:
+    sink = RecordingSink()
+    world = make_world(tmp_path, order_sink=sink)
+    stock(world, "SKU-1", 10)
+    placed = world.mirakl.place_order([("SKU-1", 3)])
+    world.run_for(minutes=20)
+    assert world.mirakl.order(placed.order_id).state in ("WAITING_DEBIT", "WAITING_DEBIT_PAYMENT")
+    assert sink.created == []
+    # Meanwhile its units are held back from Mirakl.
+    assert world.mirakl_quantities()["SKU-1"] == 7
+    world.mirakl.confirm_payment(placed.order_id)
+    world.run_for(minutes=20)
+    assert [(oid, state) for oid, state, _ in sink.created] == [(placed.order_id, "SHIPPING")]
+    record = world.sync.storage.get_order(SHOP, placed.order_id)
+    assert record is not None
+    assert record.sales_order_ref == f"SO-{placed.order_id}"
+
+
+def test_a_cancelled_order_releases_its_reservation(world: World) -> None:
+    stock(world, "SKU-1", 10)
+    placed = world.mirakl.place_order([("SKU-1", 4)])
+    world.run_for(minutes=20)
+    assert world.mirakl_quantities()["SKU-1"] == 6
+    world.mirakl.refuse_payment(placed.order_id)
+    world.run_for(minutes=20)
+    lines = world.sync.storage.get_lines(SHOP, placed.order_id)
+    assert all(line.reserved_quantity == 0 for line in lines)
+    assert world.mirakl_quantities()["SKU-1"] == 10
+
+
+def test_competing_orders_never_share_a_unit(tmp_path: Path) -> None:
+    world = make_world(tmp_path, allow_refusal=True)
+    stock(world, "LAST-ONE", 1)
+    first = world.mirakl.place_order([("LAST-ONE", 1)])
+    world.advance(minutes=1)
+    second = world.mirakl.place_order([("LAST-ONE", 1)])
+    world.run_for(minutes=20)
+    states = {world.mirakl.order(o.order_id).state for o in (first, second)}
+    accepted = [
+        o for o in (first, second) if world.mirakl.order(o.order_id).state != "REFUSED"
+    ]
+    assert len(accepted) == 1, states
+    assert world.mirakl_quantities()["LAST-ONE"] == 0
+
+
+def test_health_report(world: World) -> None:
+    stock(world, "SKU-1", 10)
+    world.mirakl.place_order([("SKU-1", 1)])
+    world.run_for(minutes=30)
+    health = world.sync.health()
+    assert health.ok, health.to_text()
+    assert health.backlog == 0
+    assert health.parked == 0
+    assert all(not flow.stale for flow in health.flows)
+    assert "HealthReport" in repr(health)
+    assert "<table" in health._repr_html_()
+    assert {r["job"] for r in health.to_records()} >= {"pull_orders", "push_stock"}
