@@ -157,9 +157,7 @@ def test_competing_orders_never_share_a_unit(tmp_path: Path) -> None:
     second = world.mirakl.place_order([("LAST-ONE", 1)])
     world.run_for(minutes=20)
     states = {world.mirakl.order(o.order_id).state for o in (first, second)}
-    accepted = [
-        o for o in (first, second) if world.mirakl.order(o.order_id).state != "REFUSED"
-    ]
+    accepted = [o for o in (first, second) if world.mirakl.order(o.order_id).state != "REFUSED"]
     assert len(accepted) == 1, states
     assert world.mirakl_quantities()["LAST-ONE"] == 0
 

@@ -145,7 +145,9 @@ def make_world(
     )
 
 
-def stock(world: World, sku: str, quantity: int, *, offer: bool = True, price: str = "10.00") -> None:
+def stock(
+    world: World, sku: str, quantity: int, *, offer: bool = True, price: str = "10.00"
+) -> None:
     """An item in the inventory (IP) and, by default, its offer on Mirakl (quantity 0)."""
     if world.ip.variant(sku) is None:
         world.ip.add_variant(sku, stock={"main": quantity}, price=price)

@@ -55,8 +55,9 @@ logger = logging.getLogger("mirakl_sync.engine")
 
 __all__ = ["Synchronizer"]
 
-#: A job lease outlives any single job run; a crashed worker's lease expires after it.
-JOB_LEASE_SECONDS = 900.0
+#: A job lease outlives any single job run; a crashed worker's leases expire after it, and
+#: another worker (or the restarted one, which has a new id) takes the job over.
+JOB_LEASE_SECONDS = 300.0
 
 
 def _utcnow() -> datetime:
