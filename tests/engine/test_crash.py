@@ -97,7 +97,7 @@ def test_no_loss_and_no_duplicate_after_a_crash(
 
     # Acceptance: every order accepted, by exactly one successful OR21.
     applied = Counter(c.path for c in mirakl.calls.for_operation("OR21") if c.status == 204)
-    orders = [o for o in mirakl.state.orders.values()]
+    orders = list(mirakl.state.orders.values())
     assert len(orders) == len(ORDERS)
     for order in orders:
         assert order.state != "WAITING_ACCEPTANCE", order.order_id
