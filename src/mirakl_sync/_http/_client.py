@@ -78,6 +78,8 @@ class RequestSpec:
         accept: the ``Accept`` header.
         include_default_params: add the client's default query parameters (``shop_id``); seek
             continuation requests send only their ``page_token``.
+        idempotent: whether repeating the request is harmless (default: by method, GET only).
+            A POST the server deduplicates (Mirakl OF52 returns the existing export) may say so.
     """
 
     operation: str
@@ -90,6 +92,7 @@ class RequestSpec:
     budget_key: str | None = None
     accept: str = "application/json"
     include_default_params: bool = True
+    idempotent: bool | None = None
 
 
 def dumps_body(body: JSONValue) -> bytes:
@@ -282,7 +285,9 @@ class _TransportBase:
             if outcome is None or not outcome.failed:
                 return False
             error = outcome.exception()
-            return error is not None and policy.should_retry(spec.method, error)
+            return error is not None and policy.should_retry(
+                spec.method, error, idempotent=spec.idempotent
+            )
 
         def wait(state: tenacity.RetryCallState) -> float:
             assert state.outcome is not None

@@ -75,11 +75,15 @@ class RetryPolicy:
     retry_after_cap: float = attrs.field(default=120.0, validator=attrs.validators.ge(0))
     retry_statuses: frozenset[int] = frozenset({429, 502, 503, 504})
 
-    def should_retry(self, method: str, error: BaseException) -> bool:
-        """Whether ``error`` from a ``method`` request may be retried (ignoring waits/limits)."""
+    def should_retry(
+        self, method: str, error: BaseException, *, idempotent: bool | None = None
+    ) -> bool:
+        """Whether ``error`` from a ``method`` request may be retried (ignoring waits/limits).
+        ``idempotent`` overrides the method's default (GET/HEAD/OPTIONS are idempotent)."""
         if not isinstance(error, APIError) or isinstance(error, CallBudgetExceededError):
             return False  # a spent budget was already judged too long to wait for
-        idempotent = method.upper() in IDEMPOTENT_METHODS
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         if isinstance(error, APIConnectionError):
             return idempotent or not error.request_sent
         if isinstance(error, APIStatusError):

@@ -134,6 +134,7 @@ def spec(
     data: tuple[tuple[str, str], ...] = (),
     budgeted: bool = True,
     accept: str = "application/json",
+    idempotent: bool | None = None,
 ) -> RequestSpec:
     """A :class:`RequestSpec` for operation ``code`` (method and path from ``OPERATIONS``)."""
     operation = OPERATIONS[code]
@@ -153,6 +154,7 @@ def spec(
         data=data,
         budget_key=code if budgeted else None,
         accept=accept,
+        idempotent=idempotent,
     )
 
 

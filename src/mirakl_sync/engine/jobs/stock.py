@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,9 +29,11 @@ from mirakl_sync.core.stock import publishable_by_warehouse, stock_delta
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
 from mirakl_sync.engine.runtime import ShopRuntime
-from mirakl_sync.errors import CallBudgetExceededError, RateLimitError
+from mirakl_sync.errors import APIError, CallBudgetExceededError, RateLimitError
 from mirakl_sync.mirakl.models import OfferExportRequest, StockUpdate, order_stock_updates
 from mirakl_sync.storage.records import OutboxItem, PendingImport, PublishedStock
+
+logger = logging.getLogger("mirakl_sync.engine.stock")
 
 __all__ = ["STO01", "compute_target", "push_stock", "track_imports"]
 
@@ -83,10 +86,12 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
                     skus.discard(offer.shop_sku)
                 else:
                     skus.add(offer.shop_sku)
-    except (CallBudgetExceededError, RateLimitError):
+    except APIError as error:
         if not skus:
             raise
-        return sorted(skus)  # the cached catalogue is good enough until the budget frees up
+        # The cached catalogue is good enough until the export works again.
+        logger.info("offer export failed (%s); using the cached catalogue", error)
+        return sorted(skus)
     catalogue = sorted(skus)
     cursor["exported_at"] = now.isoformat()
     cursor["skus"] = catalogue

@@ -78,7 +78,8 @@ class _OffersRequests(ResourceBase[TransportT]):
     def _export_spec(self, request: OfferExportRequest) -> RequestSpec:
         body = to_wire(self._converter, request)
         body.setdefault("export_type", JSON_EXPORT)
-        return spec("OF52", json_body=body)
+        # Mirakl answers a duplicate OF52 with the existing tracking id: safe to retry.
+        return spec("OF52", json_body=body, idempotent=True)
 
     @staticmethod
     def _export_status_spec(tracking_id: str) -> RequestSpec:
