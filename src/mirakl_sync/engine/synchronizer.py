@@ -25,13 +25,14 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Self
+from typing import Literal, Self
 
 from mirakl_sync.alerts import AlertSink
 from mirakl_sync.core.discrepancy import Thresholds
@@ -40,14 +41,17 @@ from mirakl_sync.core.models import OrderState
 from mirakl_sync.engine.config import JOB_NAMES, SyncConfig
 from mirakl_sync.engine.jobs.acceptance import accept_orders, pending_orders
 from mirakl_sync.engine.jobs.feed import sales_feed
-from mirakl_sync.engine.jobs.orders import pull_orders
+from mirakl_sync.engine.jobs.orders import pull_orders, record_orders
 from mirakl_sync.engine.jobs.reconcile import reconcile_shop
 from mirakl_sync.engine.jobs.stock import push_stock
 from mirakl_sync.engine.protocols import LedgerOrderSink, OrderSink, StockSource
 from mirakl_sync.engine.reports import FlowHealth, HealthReport, JobResult, RunReport
 from mirakl_sync.engine.runtime import ShopRuntime
-from mirakl_sync.errors import ConfigurationError, MiraklSyncError
+from mirakl_sync.errors import CallBudgetExceededError, ConfigurationError, MiraklSyncError
 from mirakl_sync.mirakl import MiraklClient
+from mirakl_sync.mirakl.models import Order as MiraklOrder
+from mirakl_sync.mirakl.models import OrderExportRequest
+from mirakl_sync.mirakl.resources.orders import MAX_EXPORT_RANGE
 from mirakl_sync.storage import Storage, open_storage
 from mirakl_sync.storage.records import DiscrepancyStatus, OutboxStatus
 
@@ -311,6 +315,51 @@ class Synchronizer:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def backfill(
+        self,
+        shop: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        by: Literal["updated", "created"] = "updated",
+        sleep: Callable[[float], None] = time.sleep,
+        batch_size: int = 500,
+    ) -> Counter[str]:
+        """Load every order updated (or created) in ``[since, until)`` into the ledger through
+        Mirakl's asynchronous export (OR13, OR14, OR15), in windows of at most a year.
+
+        Use it for a first import or after a long outage; the incremental OR11 pull takes over
+        from there. Waits (``sleep``) when OR13's budget (one export per 5 minutes) is spent.
+        """
+        runtime = self.runtimes[shop]
+        end_all = until or self._clock()
+        counts: Counter[str] = Counter()
+        start = since
+        while start < end_all:
+            end = min(end_all, start + MAX_EXPORT_RANGE)
+            if by == "updated":
+                request = OrderExportRequest(start_update_date=start, end_update_date=end)
+            else:
+                request = OrderExportRequest(start_date=start, end_date=end)
+            while True:
+                try:
+                    orders = runtime.mirakl.orders.export(request)
+                    batch: list[MiraklOrder] = []
+                    for order in orders:
+                        batch.append(order)
+                        if len(batch) >= batch_size:
+                            with self.storage.transaction():
+                                counts.update(record_orders(runtime, batch, self._clock()))
+                            batch = []
+                    with self.storage.transaction():
+                        counts.update(record_orders(runtime, batch, self._clock()))
+                    break
+                except CallBudgetExceededError as error:
+                    sleep(error.retry_after or 1.0)
+            counts["windows"] += 1
+            start = end
+        return counts
 
     # -- health ---------------------------------------------------------------------------
 

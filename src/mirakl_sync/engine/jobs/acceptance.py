@@ -28,6 +28,7 @@ from mirakl_sync.core.models import ItemSku, Order, OrderState
 from mirakl_sync.core.orders import ActionKind, next_actions
 from mirakl_sync.engine.adapters import order_from_json
 from mirakl_sync.engine.failpoints import crash_point
+from mirakl_sync.engine.jobs.stock import invalidate_published
 from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
 from mirakl_sync.engine.runtime import LedgerState, ShopRuntime
 from mirakl_sync.errors import NotFoundError
@@ -127,7 +128,16 @@ class AcceptHandler:
         assert isinstance(payload, dict)
         any_accepted = any(accepted for _, accepted in payload["lines"])
         state = LedgerState.ACCEPTED if any_accepted else LedgerState.REFUSED
-        _set_ledger_state(self.runtime, str(payload["order_id"]), state)
+        order_id = str(payload["order_id"])
+        _set_ledger_state(self.runtime, order_id, state)
+        refused = {str(line_id) for line_id, accepted in payload["lines"] if not accepted}
+        if refused:
+            skus = {
+                line.offer_sku
+                for line in self.runtime.storage.get_lines(self.runtime.shop, order_id)
+                if line.line_id in refused
+            }
+            invalidate_published(self.runtime, skus)
 
     def failed(self, item: OutboxItem, reason: str) -> None:
         payload = item.payload
@@ -346,10 +356,14 @@ def pending_orders(runtime: ShopRuntime) -> Counter[str]:
             counts["units_released"] += sum(line.reserved_quantity for line in dead)
         if (
             order.state in (OrderState.REFUSED, OrderState.CANCELED)
-            and record.ledger_state not in (LedgerState.CLOSED,)
+            and record.ledger_state != LedgerState.CLOSED
             and not record.sales_order_ref
         ):
             with storage.transaction():
+                if order.state == OrderState.REFUSED:
+                    # Some operators zero the offers' stock on refusal: push them again.
+                    skus = {line.offer_sku for line in order.lines}
+                    counts["offers_repushed"] += invalidate_published(runtime, skus)
                 _set_ledger_state(runtime, order.order_id, LedgerState.CLOSED)
     executor = _executor(runtime)
     for outcome, n in executor.run(kinds={CREATE_SALES_ORDER, CANCEL_SALES_ORDER}).items():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,8 +30,21 @@ from mirakl_sync.core.stock import publishable_by_warehouse, stock_delta
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
 from mirakl_sync.engine.runtime import ShopRuntime
-from mirakl_sync.errors import APIError, CallBudgetExceededError, RateLimitError
-from mirakl_sync.mirakl.models import OfferExportRequest, StockUpdate, order_stock_updates
+from mirakl_sync.errors import (
+    APIError,
+    CallBudgetExceededError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from mirakl_sync.mirakl.models import (
+    OfferExportRequest,
+    OfferImportStatus,
+    StockImportStatus,
+    StockUpdate,
+    order_stock_updates,
+    parse_error_report,
+)
 from mirakl_sync.storage.records import OutboxItem, PendingImport, PublishedStock
 
 logger = logging.getLogger("mirakl_sync.engine.stock")
@@ -38,6 +52,7 @@ logger = logging.getLogger("mirakl_sync.engine.stock")
 __all__ = ["STO01", "compute_target", "push_stock", "track_imports"]
 
 STO01 = "STO01"
+OF01 = "OF01"
 STOCK_FLOW = "stock"
 OFFERS_FLOW = "offers"
 FULL_EXPORT_EVERY = timedelta(hours=24)
@@ -46,10 +61,29 @@ OPEN_STATUSES = frozenset({"SUBMITTED", "WAITING", "RUNNING", "QUEUED"})
 StockState = dict[WarehouseCode, dict[OfferSku, int]]
 
 
+def stock_via(runtime: ShopRuntime) -> str:
+    """``"STO01"``, or ``"OF01"`` when configured or when the operator turned out to have no
+    stock API (STO01 answered 404/403: remembered in the storage)."""
+    if runtime.config.stock_via == OF01:
+        return OF01
+    checkpoint = runtime.storage.get_checkpoint(runtime.shop, STOCK_FLOW)
+    if checkpoint is not None and isinstance(checkpoint.cursor, dict):
+        return str(checkpoint.cursor.get("via", STO01))
+    return STO01
+
+
+def _stock_cursor(runtime: ShopRuntime) -> dict[str, Any]:
+    checkpoint = runtime.storage.get_checkpoint(runtime.shop, STOCK_FLOW)
+    if checkpoint is None or not isinstance(checkpoint.cursor, dict):
+        return {}
+    return dict(checkpoint.cursor)
+
+
 def stock_pools(runtime: ShopRuntime) -> dict[WarehouseCode, dict[ItemSku, int]]:
     """Stock per Mirakl warehouse code: one global pool (``""``) unless ``warehouse_codes`` maps
-    inventory warehouses to Mirakl codes (unmapped inventory warehouses are not published)."""
-    codes = runtime.config.warehouse_codes
+    inventory warehouses to Mirakl codes (unmapped inventory warehouses are not published).
+    OF01 files carry one quantity per offer: with OF01 there is always one global pool."""
+    codes = runtime.config.warehouse_codes if stock_via(runtime) == STO01 else {}
     pools: dict[WarehouseCode, dict[ItemSku, int]] = {}
     for warehouse, items in runtime.stock_source.stock_levels(runtime.config).items():
         code = WarehouseCode("") if not codes else WarehouseCode(codes.get(warehouse, ""))
@@ -142,8 +176,23 @@ class StockImportHandler:
             StockUpdate(offer_sku=sku, quantity=int(qty), warehouse_code=wh or None)
             for wh, sku, qty in payload["lines"]
         ]
-        result = self.runtime.mirakl.stock.import_quantities(updates)
-        return {"import_id": result.import_id}
+        if stock_via(self.runtime) == STO01:
+            try:
+                result = self.runtime.mirakl.stock.import_quantities(updates)
+            except (NotFoundError, PermissionDeniedError) as error:
+                # The operator has no stock API: OF01 from now on (Mirakl's fallback).
+                logger.warning("STO01 unavailable (%s): using OF01 for stock", error)
+                cursor = _stock_cursor(self.runtime)
+                cursor["via"] = OF01
+                self.runtime.storage.set_checkpoint(
+                    self.runtime.shop, STOCK_FLOW, cursor, now=self.runtime.now()
+                )
+            else:
+                return {"import_id": result.import_id, "kind": STO01}
+        offer_import = self.runtime.mirakl.offers.import_file(
+            of01_stock_file(updates), filename="stock.csv", import_mode="NORMAL"
+        )
+        return {"import_id": str(offer_import.import_id), "kind": OF01}
 
     def verify(self, item: OutboxItem) -> Verdict:
         return Verdict.NOT_APPLIED
@@ -158,7 +207,7 @@ class StockImportHandler:
             PendingImport(
                 shop=self.runtime.shop,
                 import_id=str(result["import_id"]),
-                kind=STO01,
+                kind=str(result.get("kind", STO01)),
                 status="SUBMITTED",
                 lines={"lines": payload["lines"], "hash": payload["hash"]},
                 submitted_at=now,
@@ -168,6 +217,17 @@ class StockImportHandler:
 
     def failed(self, item: OutboxItem, reason: str) -> None:
         return None
+
+
+def of01_stock_file(updates: list[StockUpdate]) -> bytes:
+    """A minimal OF01 file (NORMAL mode: only the columns present are updated) with absolute
+    quantities, lines in :func:`order_stock_updates` order (line ``i + 2`` is update ``i``)."""
+    rows = ["sku;quantity;update-delete"]
+    for update in order_stock_updates(updates):
+        if update.warehouse_code:
+            raise ValueError("OF01 stock files carry one global quantity per offer")
+        rows.append(f"{update.offer_sku};{update.quantity};update")
+    return ("\n".join(rows) + "\n").encode("utf-8")
 
 
 def _written_order(lines: list[list[Any]]) -> list[list[Any]]:
@@ -186,8 +246,12 @@ def track_imports(runtime: ShopRuntime) -> Counter[str]:
     for pending in storage.list_pending_imports(shop):
         if pending.status not in OPEN_STATUSES:
             continue
+        status: OfferImportStatus | StockImportStatus
         try:
-            status = runtime.mirakl.stock.import_status(pending.import_id)
+            if pending.kind == OF01:
+                status = runtime.mirakl.offers.import_status(pending.import_id)
+            else:
+                status = runtime.mirakl.stock.import_status(pending.import_id)
         except (CallBudgetExceededError, RateLimitError):
             counts["status_deferred"] += 1
             break
@@ -206,7 +270,11 @@ def track_imports(runtime: ShopRuntime) -> Counter[str]:
             errors = dict.fromkeys(range(len(lines)), "import failed")
         elif status.lines_in_error or status.has_error_report:
             try:
-                report = runtime.mirakl.stock.import_error_report(pending.import_id)
+                if pending.kind == OF01:
+                    raw = runtime.mirakl.offers.import_error_report(pending.import_id)
+                    report = parse_error_report(raw)
+                else:
+                    report = runtime.mirakl.stock.import_error_report(pending.import_id)
             except (CallBudgetExceededError, RateLimitError):
                 counts["report_deferred"] += 1
                 break
@@ -242,13 +310,9 @@ def track_imports(runtime: ShopRuntime) -> Counter[str]:
                     error=json.dumps(error_rows) if error_rows else None,
                 )
             )
-            checkpoint = storage.get_checkpoint(shop, STOCK_FLOW)
-            done = (
-                int(checkpoint.cursor.get("imports_done", 0))
-                if checkpoint and isinstance(checkpoint.cursor, dict)
-                else 0
-            )
-            storage.set_checkpoint(shop, STOCK_FLOW, {"imports_done": done + 1}, now=now)
+            cursor = _stock_cursor(runtime)
+            cursor["imports_done"] = int(cursor.get("imports_done", 0)) + 1
+            storage.set_checkpoint(shop, STOCK_FLOW, cursor, now=now)
         crash_point("stock.after_import_recorded")
         counts["lines_confirmed"] += len(ok)
         counts["lines_in_error"] += len(error_rows)
@@ -256,11 +320,22 @@ def track_imports(runtime: ShopRuntime) -> Counter[str]:
     return counts
 
 
+def invalidate_published(runtime: ShopRuntime, offer_skus: Collection[str]) -> int:
+    """Forget the confirmed quantities of some offers so the next push sends them again.
+
+    Used after a refusal: some operators set an offer's stock to 0 when an order is refused,
+    which our last confirmed state would otherwise hide."""
+    forgotten = 0
+    for record in runtime.storage.list_published(runtime.shop):
+        if record.offer_sku in offer_skus:
+            forgotten += runtime.storage.delete_published(
+                runtime.shop, record.offer_sku, record.warehouse
+            )
+    return forgotten
+
+
 def _imports_done(runtime: ShopRuntime) -> int:
-    checkpoint = runtime.storage.get_checkpoint(runtime.shop, STOCK_FLOW)
-    if checkpoint is None or not isinstance(checkpoint.cursor, dict):
-        return 0
-    return int(checkpoint.cursor.get("imports_done", 0))
+    return int(_stock_cursor(runtime).get("imports_done", 0))
 
 
 def push_stock(runtime: ShopRuntime) -> Counter[str]:

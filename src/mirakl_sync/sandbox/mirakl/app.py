@@ -208,9 +208,12 @@ class MiraklSandbox(BaseSandbox):
         faults: Faults | None = None,
         default_shop: bool = True,
         enforce_frequencies: bool = True,
+        stock_api: bool = True,
         **options: Any,
     ) -> None:
         super().__init__(clock=clock, seed=seed, faults=faults)
+        #: False simulates an operator without the dedicated stock API: STO01-STO03 answer 404.
+        self.stock_api = stock_api
         self.state = MiraklState(seed=seed, now=self.clock.now, **options)
         self.state.export_builder = self._build_export
         self.enforce_frequencies = enforce_frequencies
@@ -728,8 +731,13 @@ class MiraklSandbox(BaseSandbox):
             raise HTTPProblem(404, f"No error report for import {import_id}")
         return text_response(imp.error_report, "application/octet-stream")
 
+    def _require_stock_api(self) -> None:
+        if not self.stock_api:
+            raise HTTPProblem(404, "Not Found")
+
     def _sto01(self, ctx: RequestContext) -> httpx.Response:
         """STO01: import a stock file (201 with a string ``import_id``)."""
+        self._require_stock_api()
         _, content = self._upload(ctx)
         assert ctx.shop_id is not None
         imp = self.state.submit_stock_import(ctx.shop_id, content)
@@ -743,10 +751,12 @@ class MiraklSandbox(BaseSandbox):
 
     def _sto02(self, ctx: RequestContext, import_id: str) -> httpx.Response:
         """STO02: stock import status."""
+        self._require_stock_api()
         return json_response(render.stock_import_json(self._stock_import(ctx, import_id)))
 
     def _sto03(self, ctx: RequestContext, import_id: str) -> httpx.Response:
         """STO03: error report, CSV ``"error-line";"error-message"`` (file line numbers)."""
+        self._require_stock_api()
         imp = self._stock_import(ctx, import_id)
         if not imp.errors:
             raise HTTPProblem(404, f"No error report for import {import_id}")

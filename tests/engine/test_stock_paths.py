@@ -1,0 +1,84 @@
+"""Stock edge paths (OF01 fallback, re-push after refusal, import errors) and OR13 backfill."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from mirakl_sync.engine.runtime import LedgerState
+from mirakl_sync.sandbox import InventoryPlannerSandbox, MiraklSandbox, SandboxClock
+from tests.engine.world import SHOP, make_world, stock
+
+
+def test_operators_without_the_stock_api_get_of01(tmp_path: Path) -> None:
+    clock = SandboxClock()
+    mirakl = MiraklSandbox(clock=clock, seed=2, stock_api=False)
+    world = make_world(tmp_path, clock=clock, mirakl=mirakl)
+    stock(world, "SKU-1", 8)
+    stock(world, "SKU-2", 3)
+    world.run_for(minutes=20)
+    assert world.mirakl_quantities() == {"SKU-1": 8, "SKU-2": 3}
+    operations = world.mirakl.calls.operations()
+    assert "OF01" in operations
+    assert [c.status for c in world.mirakl.calls.for_operation("STO01")] == [404]
+    # The fallback is remembered: later pushes go straight to OF01.
+    world.ip.set_stock("SKU-1", "main", 2)
+    world.run_for(minutes=15)
+    assert world.mirakl_quantities()["SKU-1"] == 2
+    assert len(world.mirakl.calls.for_operation("STO01")) == 1
+
+
+def test_stock_is_pushed_again_after_a_refusal(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    stock(world, "SKU-1", 5)
+    world.run_for(minutes=15)
+    assert world.mirakl_quantities()["SKU-1"] == 5
+    placed = world.mirakl.place_order([("SKU-1", 1)], state="STAGING")
+    # The operator refuses it (and, as some operators do, zeroes the offer's stock).
+    world.mirakl.validate_order(placed.order_id)
+    world.advance(days=4)  # nobody accepted in time: auto-refused at the deadline
+    offer = world.mirakl.offer("SKU-1")
+    assert offer is not None
+    offer.quantity = 0
+    world.run_for(minutes=20)
+    assert world.mirakl.order(placed.order_id).state == "REFUSED"
+    assert world.mirakl_quantities()["SKU-1"] == 5
+
+
+def test_import_errors_become_discrepancies(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    stock(world, "SKU-1", 5)
+    stock(world, "SKU-2", 5)
+    world.run()  # the catalogue is read, the push is planned and sent (not yet processed)
+    assert len(world.mirakl.calls.for_operation("STO01")) == 1
+    # The offer disappears on Mirakl while the import waits: its line fails.
+    offer = world.mirakl.offer("SKU-2")
+    assert offer is not None
+    world.mirakl.state.offers.pop(offer.offer_id, None)
+    world.run_for(minutes=20)
+    kinds = {a.kind for a in world.sink.alerts}
+    assert kinds & {"STOCK_IMPORT_ERROR", "MISSING_OFFER"}, kinds
+
+
+def test_backfill_loads_old_orders_through_the_async_export(tmp_path: Path) -> None:
+    clock = SandboxClock()
+    mirakl = MiraklSandbox(clock=clock, seed=4)
+    ip = InventoryPlannerSandbox(clock=clock, seed=4)
+    ip.add_warehouse("main")
+    mirakl.add_offer("OLD-1", quantity=5, price="3.00")
+    old = [mirakl.place_order([("OLD-1", 1)]) for _ in range(3)]
+    clock.advance(days=40)  # far beyond the first pull's look-back
+    world = make_world(tmp_path, clock=clock, mirakl=mirakl, ip=ip)
+    world.run(jobs=["pull_orders"])
+    assert world.sync.storage.list_orders(SHOP) == []
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+
+    counts = world.sync.backfill(SHOP, since=clock.now() - timedelta(days=60), sleep=sleep)
+    assert counts["new"] == 3
+    records = {r.order_id: r for r in world.sync.storage.list_orders(SHOP)}
+    assert set(records) == {o.order_id for o in old}
+    assert {r.mirakl_state for r in records.values()} == {"REFUSED"}  # auto-refused long ago
+    assert all(r.ledger_state == LedgerState.NEW for r in records.values())
+    assert world.mirakl.calls.operations().count("OR13") == 1
