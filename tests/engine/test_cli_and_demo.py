@@ -71,7 +71,10 @@ def test_run_forever_stops_on_sigterm(tmp_path: Path) -> None:
         if len(rounds) == 3:
             signal.raise_signal(signal.SIGTERM)
 
-    world.sync.run_forever(sleep=lambda s: world.clock.advance(seconds=s), on_round=on_round)
+    def sleep(seconds: float) -> None:
+        world.clock.advance(seconds=seconds)
+
+    world.sync.run_forever(sleep=sleep, on_round=on_round)
     assert len(rounds) == 3
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
