@@ -69,7 +69,16 @@ MARKETPLACES: Mapping[str, timedelta | None] = {
     "custom": None,
 }
 
-JOB_NAMES = ("pull_orders", "acceptance", "pending", "push_stock", "sales_feed", "reconcile")
+JOB_NAMES = (
+    "pull_orders",
+    "acceptance",
+    "pending",
+    "dispatch",
+    "push_stock",
+    "sales_feed",
+    "finance",
+    "reconcile",
+)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
@@ -282,8 +291,10 @@ DEFAULT_INTERVALS: Mapping[str, timedelta] = {
     "pull_orders": timedelta(minutes=5),
     "acceptance": timedelta(minutes=5),
     "pending": timedelta(minutes=5),
+    "dispatch": timedelta(minutes=5),
     "push_stock": timedelta(minutes=5),
     "sales_feed": timedelta(hours=1),
+    "finance": timedelta(hours=1),
     "reconcile": timedelta(minutes=15),
 }
 

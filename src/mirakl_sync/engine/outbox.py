@@ -42,7 +42,12 @@ from mirakl_sync.storage.records import OutboxItem, OutboxStatus
 
 logger = logging.getLogger("mirakl_sync.engine.outbox")
 
-__all__ = ["Handler", "OutboxExecutor", "Verdict"]
+__all__ = ["DependencyPending", "Handler", "OutboxExecutor", "Verdict"]
+
+
+class DependencyPending(Exception):
+    """Raised by a handler's ``send`` when the item must wait for another one (OR24 for its
+    OR23): the item is released and tried again shortly, nothing was sent."""
 
 
 class Verdict(enum.StrEnum):
@@ -95,6 +100,7 @@ class OutboxExecutor:
     max_attempts: int = 8
     retry_base: timedelta = timedelta(seconds=30)
     retry_max: timedelta = timedelta(minutes=30)
+    dependency_wait: timedelta = timedelta(seconds=10)
 
     def _retry_at(self, item: OutboxItem, retry_after: float | None = None) -> datetime:
         if retry_after is not None:
@@ -153,6 +159,9 @@ class OutboxExecutor:
         if handler is None:
             self._park(item, f"no handler for outbox kind {item.kind!r}")
             return "parked"
+        ready = getattr(handler, "ready", None)
+        if ready is not None and not ready(item):
+            return self._wait(item, "waiting for another item")
         if item.status == OutboxStatus.SENT:
             # Sent before, outcome never recorded: look before sending again.
             verdict = self._verify(handler, item)
@@ -172,6 +181,8 @@ class OutboxExecutor:
     def _send(self, handler: Handler, item: OutboxItem) -> str:
         try:
             result = handler.send(item)
+        except DependencyPending as pending:
+            return self._wait(item, str(pending))
         except InvalidStateError as error:
             verdict = self._verify(handler, item)
             if verdict is Verdict.APPLIED:
@@ -221,6 +232,17 @@ class OutboxExecutor:
 
     def _park(self, item: OutboxItem, reason: str) -> None:
         self.storage.park(self.shop, item.key, worker=self.worker, now=self.now(), reason=reason)
+
+    def _wait(self, item: OutboxItem, reason: str) -> str:
+        self.storage.release(
+            self.shop,
+            item.key,
+            worker=self.worker,
+            now=self.now(),
+            retry_at=self.now() + self.dependency_wait,
+            error=reason,
+        )
+        return "waiting"
 
     def _retry_later(self, item: OutboxItem, error: str, retry_after: float | None = None) -> str:
         if item.attempts >= self.max_attempts:

@@ -18,7 +18,7 @@ from mirakl_sync.engine.config import ShopConfig
 from mirakl_sync.engine.protocols import OrderSink, StockSource
 from mirakl_sync.mirakl import MiraklClient
 from mirakl_sync.storage import Storage
-from mirakl_sync.storage.records import LedgerLine, LedgerOrder
+from mirakl_sync.storage.records import LedgerLine, LedgerOrder, OutboxItem, OutboxStatus
 
 __all__ = ["LedgerState", "ShopRuntime"]
 
@@ -109,10 +109,29 @@ class ShopRuntime:
             if isinstance(record.data, Mapping)
         ]
 
-    def ledger_view(self, record: LedgerOrder, lines: Iterable[LedgerLine]) -> OrderLedger:
+    def outbox_index(self) -> dict[str, list[OutboxItem]]:
+        """Outbox items per order id (items whose payload names an order)."""
+        index: dict[str, list[OutboxItem]] = {}
+        for item in self.storage.list_items(shop=self.shop):
+            if isinstance(item.payload, dict) and "order_id" in item.payload:
+                index.setdefault(str(item.payload["order_id"]), []).append(item)
+        return index
+
+    def ledger_view(
+        self,
+        record: LedgerOrder,
+        lines: Iterable[LedgerLine],
+        outbox: Iterable[OutboxItem] = (),
+    ) -> OrderLedger:
         """The core's view of what the engine did for an order."""
         line_list = list(lines)
         state = record.ledger_state
+        confirmed = [i for i in outbox if i.status == OutboxStatus.CONFIRMED]
+        refunded = frozenset(
+            str(i.payload["return_id"])
+            for i in confirmed
+            if i.kind == "OR28" and isinstance(i.payload, dict)
+        )
         return OrderLedger(
             order_id=OrderId(record.order_id),
             first_seen_at=record.created_at,
@@ -120,6 +139,9 @@ class ShopRuntime:
             acceptance_failed=state == LedgerState.ACCEPT_FAILED,
             sales_order_created=record.sales_order_ref is not None,
             reservation_held=any(line.reserved_quantity > 0 for line in line_list),
+            tracking_sent=any(i.kind == "OR23" for i in confirmed),
+            ship_sent=any(i.kind == "OR24" for i in confirmed),
+            refunded_return_ids=refunded,
             forecast_exported_line_ids=frozenset(
                 OrderLineId(line.line_id)
                 for line in line_list

@@ -30,17 +30,30 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Literal, Self
 
 from mirakl_sync.alerts import AlertSink
 from mirakl_sync.core.discrepancy import Thresholds
+from mirakl_sync.core.finance import FinanceReport
 from mirakl_sync.core.mapping import MappingEntry, SkuRule
 from mirakl_sync.core.models import OrderState
 from mirakl_sync.engine.config import JOB_NAMES, SyncConfig
 from mirakl_sync.engine.jobs.acceptance import accept_orders, pending_orders
+from mirakl_sync.engine.jobs.dispatch import (
+    FulfilmentSource,
+    HostFulfilment,
+    ReturnLine,
+    dispatch,
+    plan_cancellation,
+    plan_return,
+    plan_shipment,
+    send_now,
+)
 from mirakl_sync.engine.jobs.feed import sales_feed
+from mirakl_sync.engine.jobs.finance import finance_statement, pull_transactions
 from mirakl_sync.engine.jobs.orders import pull_orders, record_orders
 from mirakl_sync.engine.jobs.reconcile import reconcile_shop
 from mirakl_sync.engine.jobs.stock import push_stock
@@ -105,6 +118,7 @@ class Synchronizer:
         clock: Callable[[], datetime] = _utcnow,
         worker_id: str | None = None,
         feed_directory: str | Path | None = None,
+        fulfilment_source: FulfilmentSource | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
@@ -133,6 +147,7 @@ class Synchronizer:
             )
             for shop in config.shops
         }
+        self.fulfilment_source = fulfilment_source
         self._stop = threading.Event()
 
     def __repr__(self) -> str:
@@ -187,6 +202,10 @@ class Synchronizer:
             return push_stock(runtime)
         if job == "sales_feed":
             return sales_feed(runtime, self.feed_directory / runtime.shop, self.config.feeds.kind)
+        if job == "dispatch":
+            return dispatch(runtime, self.fulfilment_source)
+        if job == "finance":
+            return pull_transactions(runtime)
         if job == "reconcile":
             return reconcile_shop(runtime, self.alerts)[1]
         raise ConfigurationError(f"unknown job {job!r}")
@@ -315,6 +334,111 @@ class Synchronizer:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    # -- host events: dispatch, returns, cancellations -----------------------------------------
+
+    def _shop_of(self, order_id: str, shop: str | None) -> ShopRuntime:
+        if shop is not None:
+            return self.runtimes[shop]
+        if len(self.runtimes) == 1:
+            return next(iter(self.runtimes.values()))
+        for runtime in self.runtimes.values():
+            if self.storage.get_order(runtime.shop, order_id) is not None:
+                return runtime
+        raise ConfigurationError(f"order {order_id!r} is in no shop's ledger; pass shop=")
+
+    def record_shipment(
+        self,
+        order_id: str,
+        lines: Sequence[str] | None = None,
+        *,
+        carrier_code: str | None = None,
+        carrier_name: str | None = None,
+        carrier_url: str | None = None,
+        tracking_number: str | None = None,
+        shipped_at: datetime | None = None,
+        event_id: str | None = None,
+        shop: str | None = None,
+    ) -> dict[str, str | None]:
+        """The host's warehouse shipped (some lines of) an order: OR23 tracking (when given)
+        then OR24 ship, recorded durably at once and sent immediately.
+
+        ``event_id`` identifies the fulfilment (default: derived from the arguments), so
+        calling twice for the same parcel plans nothing new. Returns each outbox key with the
+        outcome of the immediate attempt (``confirmed``, ``retry``... or ``None`` when not due).
+        """
+        runtime = self._shop_of(order_id, shop)
+        ident = event_id or "ship:" + ":".join(
+            [order_id, ",".join(sorted(lines or [])), tracking_number or "", carrier_code or ""]
+        )
+        keys = plan_shipment(
+            runtime,
+            HostFulfilment(
+                event_id=ident,
+                order_id=order_id,
+                line_ids=tuple(lines or ()),
+                carrier_code=carrier_code,
+                carrier_name=carrier_name,
+                carrier_url=carrier_url,
+                tracking_number=tracking_number,
+                shipped_at=shipped_at,
+            ),
+        )
+        return send_now(runtime, keys)
+
+    def record_return(
+        self,
+        order_id: str,
+        lines_with_amounts: Sequence[ReturnLine] | Mapping[str, Decimal],
+        reason_code: str,
+        *,
+        return_id: str,
+        currency: str | None = None,
+        shop: str | None = None,
+    ) -> str | None:
+        """The host accepted a return: exactly one OR28 refund for ``return_id`` (the ledger
+        key), by amount, taxes added in proportion when the order has taxes. Sent at once and
+        retried; returns the outcome of the immediate attempt."""
+        runtime = self._shop_of(order_id, shop)
+        lines = (
+            [
+                ReturnLine(order_line_id=line_id, amount=Decimal(amount))
+                for line_id, amount in lines_with_amounts.items()
+            ]
+            if isinstance(lines_with_amounts, Mapping)
+            else list(lines_with_amounts)
+        )
+        key = plan_return(
+            runtime,
+            order_id,
+            lines,
+            return_id=return_id,
+            reason_code=reason_code,
+            currency=currency,
+        )
+        return send_now(runtime, [key])[key]
+
+    def record_cancellation(
+        self,
+        order_id: str,
+        lines: Sequence[str] | None = None,
+        *,
+        reason_code: str | None = None,
+        cancel_id: str | None = None,
+        shop: str | None = None,
+    ) -> str | None:
+        """Cancel a whole order (OR29) or some lines in full (OR30, with ``reason_code``)."""
+        runtime = self._shop_of(order_id, shop)
+        key = plan_cancellation(
+            runtime, order_id, lines=lines, reason_code=reason_code, cancel_id=cancel_id
+        )
+        return send_now(runtime, [key])[key]
+
+    def finance_statement(self, shop: str | None = None) -> FinanceReport:
+        """Per-order and per-month finance of a shop (order value, commission as a service
+        line, refunds, payout, TL02 view and differences)."""
+        runtime = self.runtimes[shop] if shop else next(iter(self.runtimes.values()))
+        return finance_statement(runtime)
 
     def backfill(
         self,

@@ -304,10 +304,13 @@ def pending_orders(runtime: ShopRuntime) -> Counter[str]:
     counts: Counter[str] = Counter()
     policy = runtime.lifecycle_policy
     deducts = runtime.order_sink.deducts_stock
+    outbox = runtime.outbox_index()
     for record, order in runtime.orders():
         if record.ledger_state == LedgerState.CLOSED:
             continue
-        ledger = runtime.ledger_view(record, storage.get_lines(shop, record.order_id))
+        ledger = runtime.ledger_view(
+            record, storage.get_lines(shop, record.order_id), outbox.get(record.order_id, ())
+        )
         plan = next_actions(order, ledger, now=runtime.now(), policy=policy)
         for action in plan.actions:
             if (

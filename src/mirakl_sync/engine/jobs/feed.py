@@ -25,6 +25,7 @@ import attrs
 from mirakl_sync.core.mapping import Resolved, SkuMap
 from mirakl_sync.core.models import Order, OrderState
 from mirakl_sync.engine.failpoints import crash_point
+from mirakl_sync.engine.jobs.dispatch import returns
 from mirakl_sync.engine.jobs.stock import stock_pools
 from mirakl_sync.engine.runtime import FeedStatus, LedgerState, ShopRuntime
 from mirakl_sync.inventory_planner.feeds import (
@@ -52,15 +53,27 @@ _SOLD = frozenset(
 _CANCELLED = frozenset({OrderState.REFUSED, OrderState.CANCELED})
 
 
+def returned_units(runtime: ShopRuntime) -> dict[str, int]:
+    """Units returned per order line, from the host's return events (Advanced feeds write them
+    as negative rows; Starter snapshots net them out)."""
+    units: dict[str, int] = {}
+    for ret in returns(runtime):
+        units[ret.line_id] = units.get(ret.line_id, 0) + ret.quantity
+    return units
+
+
 def sales_lines(runtime: ShopRuntime, sku_map: SkuMap) -> Iterator[tuple[str, SalesLine]]:
     """(ledger line id, feed row) for every line of every order sold through the engine."""
+    returned = returned_units(runtime)
     for record, order in runtime.orders():
         if record.ledger_state not in _SOLD:
             continue
-        yield from _rows(runtime, sku_map, order)
+        yield from _rows(runtime, sku_map, order, returned)
 
 
-def _rows(runtime: ShopRuntime, sku_map: SkuMap, order: Order) -> Iterator[tuple[str, SalesLine]]:
+def _rows(
+    runtime: ShopRuntime, sku_map: SkuMap, order: Order, returned: dict[str, int]
+) -> Iterator[tuple[str, SalesLine]]:
     for line in order.lines:
         if line.quantity <= 0:
             continue
@@ -82,6 +95,8 @@ def _rows(runtime: ShopRuntime, sku_map: SkuMap, order: Order) -> Iterator[tuple
                     quantity=line.quantity * component.quantity,
                     currency=order.currency,
                     canceled=line.state in _CANCELLED,
+                    returned_quantity=min(line.quantity, returned.get(line.line_id, 0))
+                    * component.quantity,
                 ),
             )
 

@@ -25,6 +25,8 @@ from mirakl_sync.core.reconcile import (
     reconcile,
 )
 from mirakl_sync.core.report import ReconciliationReport
+from mirakl_sync.engine.jobs.dispatch import fulfilments, returns
+from mirakl_sync.engine.jobs.finance import transactions
 from mirakl_sync.engine.jobs.stock import OFFERS_FLOW, compute_target, last_published
 from mirakl_sync.engine.runtime import FeedStatus, ShopRuntime
 from mirakl_sync.storage.records import AlertDelivery, DiscrepancyStatus
@@ -39,6 +41,7 @@ JOB_SYNC_NAMES = {
     "acceptance": "acceptance",
     "push_stock": "stock",
     "sales_feed": "forecast",
+    "finance": "finance",
 }
 
 
@@ -91,10 +94,13 @@ def build_snapshots(runtime: ShopRuntime) -> Snapshots:
     orders = []
     ledger = {}
     exported: set[OrderLineId] = set()
+    outbox = runtime.outbox_index()
     for record, order in runtime.orders():
         lines = storage.get_lines(shop, record.order_id)
         orders.append(order)
-        ledger[OrderId(record.order_id)] = runtime.ledger_view(record, lines)
+        ledger[OrderId(record.order_id)] = runtime.ledger_view(
+            record, lines, outbox.get(record.order_id, ())
+        )
         exported.update(
             OrderLineId(line.line_id) for line in lines if line.feed_status == FeedStatus.PUBLISHED
         )
@@ -106,6 +112,9 @@ def build_snapshots(runtime: ShopRuntime) -> Snapshots:
         orders=tuple(orders),
         ledger=ledger,
         forecast_line_ids=frozenset(exported),
+        fulfilments=fulfilments(runtime),
+        returns=returns(runtime),
+        transactions=transactions(runtime),
         sync_status=_sync_status(runtime),
         acceptance=runtime.acceptance_policy,
     )

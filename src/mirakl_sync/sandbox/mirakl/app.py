@@ -778,7 +778,9 @@ class MiraklSandbox(BaseSandbox):
         else:
             params = {}
             for name, value in ctx.query:
-                if name != "shop_id":
+                if name == "sort":  # "<criterion>,<direction>" is one value
+                    params.setdefault(name, []).append(value)
+                elif name != "shop_id":
                     params.setdefault(name, []).extend(v for v in value.split(",") if v)
             cursor = None
 
