@@ -144,13 +144,15 @@ class OutboxExecutor:
             limit=50,
             shop=self.shop,
         )
+        target = None
         for claimed in claimed_items:
             if claimed.key == key:
-                return self._process(claimed)
-            self.storage.release(
-                self.shop, claimed.key, worker=self.worker, now=self.now(), retry_at=self.now()
-            )
-        return None
+                target = claimed
+            else:  # claimed along the way: give them back untouched
+                self.storage.release(
+                    self.shop, claimed.key, worker=self.worker, now=self.now(), retry_at=self.now()
+                )
+        return self._process(target) if target is not None else None
 
     # -- one item -------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from datetime import datetime
 
 from mirakl_sync.alerts import Alert, AlertSink
 from mirakl_sync.core.discrepancy import Discrepancy
-from mirakl_sync.core.models import OrderId, OrderLineId, WarehouseCode
+from mirakl_sync.core.finance import Transaction
+from mirakl_sync.core.models import Order, OrderId, OrderLineId, WarehouseCode
 from mirakl_sync.core.reconcile import (
     Snapshots,
     StockImport,
@@ -77,6 +78,21 @@ def _sync_status(runtime: ShopRuntime) -> dict[str, datetime | None]:
     return status
 
 
+def _settled_transactions(runtime: ShopRuntime, orders: list[Order]) -> tuple[Transaction, ...]:
+    """TL02 lines of the orders whose money has settled. Mirakl books refund lines when the
+    refund is paid, so an order with a refund in flight, or changed within ``refund_grace``,
+    would look mismatched for a while: its commission check waits until it settles."""
+    now = runtime.now()
+    grace = runtime.thresholds.refund_grace
+    unsettled = {
+        o.order_id
+        for o in orders
+        if (o.last_updated_at is not None and now - o.last_updated_at < grace)
+        or any(r.state != "REFUNDED" for line in o.lines for r in line.refunds)
+    }
+    return tuple(t for t in transactions(runtime) if t.order_id not in unsettled)
+
+
 def build_snapshots(runtime: ShopRuntime) -> Snapshots:
     """Everything the detectors look at, read from storage."""
     storage, shop = runtime.storage, runtime.shop
@@ -106,6 +122,7 @@ def build_snapshots(runtime: ShopRuntime) -> Snapshots:
         )
     return Snapshots(
         shop=shop,
+        transactions=_settled_transactions(runtime, orders),
         stock=stock,
         mapping=mapping,
         stock_imports=_stock_imports(runtime),
@@ -114,7 +131,6 @@ def build_snapshots(runtime: ShopRuntime) -> Snapshots:
         forecast_line_ids=frozenset(exported),
         fulfilments=fulfilments(runtime),
         returns=returns(runtime),
-        transactions=transactions(runtime),
         sync_status=_sync_status(runtime),
         acceptance=runtime.acceptance_policy,
     )
