@@ -2,13 +2,16 @@
 process, keeps its state in a SQLite file, and is SIGKILLed at the crash point named by
 ``MIRAKL_SYNC_CRASH_AT`` (see :mod:`mirakl_sync.engine.failpoints`).
 
-Usage: ``python -m tests.engine.crash_worker MIRAKL_URL IP_URL DB FEED_DIR ROUNDS``.
+Usage: ``python -m tests.engine.crash_worker MIRAKL_URL IP_URL DB FEED_DIR ROUNDS [dispatch]``.
+With ``dispatch``, the worker also plays the host's warehouse: every paid order is shipped with a
+tracking number and every shipped order gets a return of its first line.
 """
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -38,8 +41,29 @@ class RemoteClock:
         self._now = datetime.fromisoformat(response.json()["now"])
 
 
+def play_host(sync: Synchronizer) -> None:
+    """Ship paid orders (OR23 + OR24) and return the first line of shipped ones (OR28)."""
+    for record in sync.storage.list_orders(SHOP):
+        if record.mirakl_state == "SHIPPING":
+            sync.record_shipment(
+                record.order_id,
+                carrier_code="UPS",
+                tracking_number=f"T-{record.order_id}",
+                event_id=f"ship-{record.order_id}",
+            )
+        elif record.mirakl_state == "SHIPPED":
+            line = sync.storage.get_lines(SHOP, record.order_id)[0]
+            sync.record_return(
+                record.order_id,
+                {line.line_id: Decimal(line.price or 0)},
+                "16",
+                return_id=f"R-{record.order_id}",
+            )
+
+
 def main(argv: list[str]) -> int:
-    mirakl_url, ip_url, db, feed_dir, rounds = argv
+    mirakl_url, ip_url, db, feed_dir, rounds = argv[:5]
+    host = argv[5:] == ["dispatch"]
     control = httpx.Client(base_url=mirakl_url)
     clock = RemoteClock(control)
     config = SyncConfig(
@@ -68,7 +92,9 @@ def main(argv: list[str]) -> int:
             report = sync.run_once(force=True)
             for failure in report.failures:
                 print(f"{failure.job}: {failure.error}", file=sys.stderr)
-            clock.sleep(61)  # imports complete, budgets free up
+            if host:
+                play_host(sync)
+            clock.sleep(61)  # imports complete, payments confirmed, budgets free up
     Path(db).with_suffix(".done").write_text("ok", encoding="utf-8")
     return 0
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,9 @@ SKUS = {"SKU-A": 10, "SKU-B": 6, "SKU-C": 3}
 ORDERS = [[("SKU-A", 2)], [("SKU-B", 1), ("SKU-C", 1)], [("SKU-A", 1)]]
 
 
-def _worker(urls: tuple[str, str], tmp: Path, rounds: int, crash_at: str | None) -> int:
+def _worker(
+    urls: tuple[str, str], tmp: Path, rounds: int, crash_at: str | None, *extra: str
+) -> int:
     env = {k: v for k, v in os.environ.items() if k != "MIRAKL_SYNC_CRASH_AT"}
     if crash_at:
         env["MIRAKL_SYNC_CRASH_AT"] = crash_at
@@ -45,6 +48,7 @@ def _worker(urls: tuple[str, str], tmp: Path, rounds: int, crash_at: str | None)
             str(tmp / "sync.db"),
             str(tmp / "feeds"),
             str(rounds),
+            *extra,
         ],
         cwd=ROOT,
         env=env,
@@ -137,3 +141,46 @@ def test_no_loss_and_no_duplicate_after_a_crash(
     sold = Counter((s.order_id, s.sku) for s in ip.state.sales)
     assert all(n == 1 for n in sold.values())
     assert sum(s.quantity for s in ip.state.sales) == sum(reserved.values())
+
+
+DISPATCH_POINTS = [
+    "outbox.after_mark_sent.OR23",
+    "outbox.after_call.OR23",
+    "outbox.after_call.OR24",
+    "outbox.after_complete.OR24",
+    "outbox.after_mark_sent.OR28",
+    "outbox.after_call.OR28",
+    "outbox.after_complete.OR28",
+]
+
+
+@pytest.mark.parametrize("point", DISPATCH_POINTS)
+def test_dispatch_and_refunds_survive_a_crash(tmp_path: Path, point: str) -> None:
+    clock = SandboxClock()
+    mirakl = MiraklSandbox(clock=clock, seed=12, payment_delay=timedelta(minutes=1))
+    ip = InventoryPlannerSandbox(clock=clock, seed=12)
+    ip.add_warehouse("main")
+    for sku, quantity in SKUS.items():
+        ip.add_variant(sku, stock={"main": quantity}, price="10.00")
+        mirakl.add_offer(sku, quantity=0, price="10.00")
+    for lines in ORDERS:
+        mirakl.place_order(lines)
+    with mirakl.serve() as m, ip.serve() as i:
+        urls = (m.url, i.url)
+        assert _worker(urls, tmp_path, 6, point, "dispatch") == -signal.SIGKILL, point
+        clock.advance(seconds=JOB_LEASE_SECONDS + 1)
+        assert _worker(urls, tmp_path, 8, None, "dispatch") == 0
+    for order in mirakl.state.orders.values():
+        history = [
+            c.operation
+            for c in mirakl.calls
+            if c.operation in ("OR23", "OR24") and order.order_id in c.path and c.applied
+        ]
+        assert history == ["OR23", "OR24"], (order.order_id, history)
+        refunds = [
+            c
+            for c in mirakl.calls.for_operation("OR28")
+            if c.applied and order.order_id.encode() in c.body
+        ]
+        assert len(refunds) == 1, order.order_id
+        assert sum(len(line.refunds) for line in order.lines) == 1

@@ -40,12 +40,18 @@ def _targets() -> dict[str, int]:
     return targets
 
 
-def crash_point(name: str) -> None:
-    """SIGKILL this process if ``MIRAKL_SYNC_CRASH_AT`` asks for a crash at ``name`` now."""
+def crash_point(name: str, kind: str | None = None) -> None:
+    """SIGKILL this process if ``MIRAKL_SYNC_CRASH_AT`` asks for a crash at ``name`` now.
+
+    With ``kind`` (an outbox item kind such as ``OR24``) the point can also be targeted as
+    ``name.KIND`` (``outbox.after_call.OR24``)."""
     targets = _targets()
-    if name not in targets:
+    if not targets:
         return
-    with _lock:
-        _seen[name] = _seen.get(name, 0) + 1
-        if _seen[name] == targets[name]:
-            os.kill(os.getpid(), signal.SIGKILL)
+    for candidate in (name, f"{name}.{kind}") if kind else (name,):
+        if candidate not in targets:
+            continue
+        with _lock:
+            _seen[candidate] = _seen.get(candidate, 0) + 1
+            if _seen[candidate] == targets[candidate]:
+                os.kill(os.getpid(), signal.SIGKILL)

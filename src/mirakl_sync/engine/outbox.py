@@ -177,7 +177,7 @@ class OutboxExecutor:
                 return self._retry_later(item, "outcome unknown; will re-check")
         else:
             self.storage.mark_sent(self.shop, item.key, worker=self.worker, now=self.now())
-            crash_point("outbox.after_mark_sent")
+            crash_point("outbox.after_mark_sent", item.kind)
         return self._send(handler, item)
 
     def _send(self, handler: Handler, item: OutboxItem) -> str:
@@ -210,7 +210,7 @@ class OutboxExecutor:
                 self._fail(handler, item, str(error))
                 return "failed"
             return self._retry_later(item, str(error))
-        crash_point("outbox.after_call")
+        crash_point("outbox.after_call", item.kind)
         self._confirm(handler, item, result)
         return "confirmed"
 
@@ -225,7 +225,7 @@ class OutboxExecutor:
         with self.storage.transaction():
             self.storage.complete(self.shop, item.key, worker=self.worker, now=self.now())
             handler.confirmed(item, result)
-        crash_point("outbox.after_complete")
+        crash_point("outbox.after_complete", item.kind)
 
     def _fail(self, handler: Handler, item: OutboxItem, reason: str) -> None:
         with self.storage.transaction():
