@@ -43,9 +43,7 @@ class SharedClock:
 
     def now(self) -> datetime:
         if self._cached is None or time.monotonic() - self._read_at > 0.05:
-            self._cached = datetime.fromisoformat(
-                self._control.get("/sandbox/clock").json()["now"]
-            )
+            self._cached = datetime.fromisoformat(self._control.get("/sandbox/clock").json()["now"])
             self._read_at = time.monotonic()
         return self._cached
 

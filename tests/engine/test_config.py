@@ -137,3 +137,22 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 )
 def test_parse_duration(text: object, expected: timedelta) -> None:
     assert parse_duration(text, "x") == expected
+
+
+def test_daily_windows() -> None:
+    from datetime import UTC, datetime
+
+    from mirakl_sync.engine.config import JobIntervals
+
+    jobs = JobIntervals.from_mapping({"reconcile": "daily@03:30"})
+    at = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    assert jobs.is_due("reconcile", None, at)
+    assert not jobs.is_due("reconcile", datetime(2026, 2, 28, 4, 0, tzinfo=UTC), at)
+    later = datetime(2026, 3, 1, 3, 31, tzinfo=UTC)
+    assert jobs.is_due("reconcile", datetime(2026, 2, 28, 4, 0, tzinfo=UTC), later)
+    assert not jobs.is_due("reconcile", datetime(2026, 3, 1, 3, 30, 30, tzinfo=UTC), later)
+    assert jobs.is_due("stock_full", None, at)  # nightly by default
+    with pytest.raises(ConfigurationError, match="window"):
+        JobIntervals.from_mapping({"reconcile": "daily@25:00"})
+    with pytest.raises(ConfigurationError, match="needs an interval"):
+        JobIntervals.from_mapping({"push_stock": "daily@02:00"})

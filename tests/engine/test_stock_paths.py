@@ -49,7 +49,8 @@ def test_import_errors_become_discrepancies(tmp_path: Path) -> None:
     world = make_world(tmp_path)
     stock(world, "SKU-1", 5)
     stock(world, "SKU-2", 5)
-    world.run()  # the catalogue is read, the push is planned and sent (not yet processed)
+    # The catalogue is read, the push is planned and sent (not yet processed).
+    world.run(jobs=["pull_orders", "push_stock"])
     assert len(world.mirakl.calls.for_operation("STO01")) == 1
     # The offer disappears on Mirakl while the import waits: its line fails.
     offer = world.mirakl.offer("SKU-2")
@@ -82,3 +83,22 @@ def test_backfill_loads_old_orders_through_the_async_export(tmp_path: Path) -> N
     assert {r.mirakl_state for r in records.values()} == {"REFUSED"}  # auto-refused long ago
     assert all(r.ledger_state == LedgerState.NEW for r in records.values())
     assert world.mirakl.calls.operations().count("OR13") == 1
+
+
+def test_the_nightly_full_check_finds_drift(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    stock(world, "SKU-1", 5)
+    stock(world, "SKU-2", 5)
+    world.run_for(minutes=15)
+    offer = world.mirakl.offer("SKU-1")
+    assert offer is not None
+    offer.quantity = 40  # someone edited the offer in the back office
+    world.run(jobs=["stock_full"], force=True)
+    kinds = {a.kind for a in world.sink.alerts}
+    assert kinds & {"STOCK_DRIFT", "OVERSELL_RISK"}, kinds
+    # A regular reconciliation (no Mirakl quantities) does not resolve it...
+    world.run(jobs=["reconcile"], force=True)
+    open_kinds = {
+        r.kind for r in world.sync.storage.list_discrepancies(shop=SHOP) if r.status == "OPEN"
+    }
+    assert open_kinds & {"STOCK_DRIFT", "OVERSELL_RISK"}

@@ -4,80 +4,79 @@ An :class:`Alert` is raised for every discrepancy the reconciliation opens (dedu
 stable key); :class:`AlertSink` is the plug point (logging, webhook, e-mail, your own). Sinks are
 isolated: one failing sink does not stop the others, and failed deliveries are retried on the
 next reconciliation and visible in the health report.
+
+Built-in sinks: :class:`LoggingSink`, :class:`~mirakl_sync.alerts.webhook.WebhookSink` (JSON
+POST, HMAC signature, Slack-compatible body) and :class:`~mirakl_sync.alerts.email.EmailSink`
+(SMTP). :class:`RoutedSink` + :class:`Route` choose which alerts reach which sink;
+:func:`load_sink` builds sinks by name, including third-party ones from the
+``mirakl_sync.alerts`` entry-point group. The webhook and e-mail modules are imported on first
+use.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
-import attrs
+from mirakl_sync.alerts.base import SEVERITIES, Alert, AlertSink, LoggingSink, severity_rank
+from mirakl_sync.alerts.registry import (
+    ENTRY_POINT_GROUP,
+    available_sinks,
+    load_sink,
+    register_sink,
+    unregister_sink,
+)
+from mirakl_sync.alerts.routing import Route, RoutedSink
 
-__all__ = ["Alert", "AlertSink", "LoggingSink"]
+if TYPE_CHECKING:
+    from mirakl_sync.alerts.email import EmailDeliveryError, EmailSink
+    from mirakl_sync.alerts.webhook import (
+        WebhookSink,
+        slack_payload,
+        verify_signature,
+        webhook_payload,
+    )
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SEVERITIES",
+    "Alert",
+    "AlertSink",
+    "EmailDeliveryError",
+    "EmailSink",
+    "LoggingSink",
+    "Route",
+    "RoutedSink",
+    "WebhookSink",
+    "available_sinks",
+    "load_sink",
+    "register_sink",
+    "severity_rank",
+    "slack_payload",
+    "unregister_sink",
+    "verify_signature",
+    "webhook_payload",
+]
+
+_LAZY = {
+    "EmailDeliveryError": "mirakl_sync.alerts.email",
+    "EmailSink": "mirakl_sync.alerts.email",
+    "WebhookSink": "mirakl_sync.alerts.webhook",
+    "slack_payload": "mirakl_sync.alerts.webhook",
+    "verify_signature": "mirakl_sync.alerts.webhook",
+    "webhook_payload": "mirakl_sync.alerts.webhook",
+}
 
 
-@attrs.frozen(kw_only=True)
-class Alert:
-    """One discrepancy, as told to people.
+def __getattr__(name: str) -> object:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-    Attributes:
-        kind: the discrepancy kind (``OVERSELL_RISK``...).
-        severity: ``info``/``warning``/``error``/``critical``.
-        owner: the team that owns the fix (inventory, ecommerce, finance, operations).
-        key: the stable dedupe key.
-        shop: the shop key.
-        message: a sentence saying what is wrong and what to do.
-        entities: the entities involved (``{"order": "...", "offer": "..."}``).
-        first_seen: when the discrepancy was first detected.
-    """
-
-    kind: str
-    severity: str
-    owner: str
-    key: str
-    shop: str
-    message: str
-    entities: Mapping[str, str] = attrs.field(factory=dict)
-    first_seen: datetime
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
 
 
-@runtime_checkable
-class AlertSink(Protocol):
-    """Delivers alerts somewhere. ``name`` identifies the sink in delivery records."""
-
-    name: str
-
-    def send(self, alert: Alert) -> None:
-        """Deliver one alert; raise on failure (the engine records it and retries later)."""
-        ...
-
-
-_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
-
-
-class LoggingSink:
-    """Writes alerts to the ``mirakl_sync.alerts`` logger with structured ``extra`` fields."""
-
-    name = "logging"
-
-    def __init__(self, logger: logging.Logger | None = None) -> None:
-        self._logger = logger or logging.getLogger("mirakl_sync.alerts")
-
-    def send(self, alert: Alert) -> None:
-        level = _LEVELS.get(alert.severity, logging.CRITICAL)
-        self._logger.log(
-            level,
-            "[%s] %s %s: %s",
-            alert.shop,
-            alert.severity.upper(),
-            alert.kind,
-            alert.message,
-            extra={
-                "alert_kind": alert.kind,
-                "alert_key": alert.key,
-                "alert_owner": alert.owner,
-                "alert_shop": alert.shop,
-            },
-        )
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

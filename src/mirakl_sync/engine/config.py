@@ -39,7 +39,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,6 +75,7 @@ JOB_NAMES = (
     "pending",
     "dispatch",
     "push_stock",
+    "stock_full",
     "sales_feed",
     "finance",
     "reconcile",
@@ -293,10 +294,14 @@ DEFAULT_INTERVALS: Mapping[str, timedelta] = {
     "pending": timedelta(minutes=5),
     "dispatch": timedelta(minutes=5),
     "push_stock": timedelta(minutes=5),
+    "stock_full": timedelta(hours=24),
     "sales_feed": timedelta(hours=1),
     "finance": timedelta(hours=1),
     "reconcile": timedelta(minutes=15),
 }
+
+#: Jobs that run in a daily window by default ("HH:MM" UTC) rather than on an interval.
+DEFAULT_WINDOWS: Mapping[str, str] = {"stock_full": "02:00"}
 
 #: Mirakl's maxima behind each job: no interval may be shorter.
 MIN_INTERVALS: Mapping[str, timedelta] = {
@@ -305,20 +310,51 @@ MIN_INTERVALS: Mapping[str, timedelta] = {
 }
 
 
+_WINDOW = re.compile(r"daily@([01]\d|2[0-3]):([0-5]\d)")
+
+
 @attrs.frozen(kw_only=True)
 class JobIntervals:
-    """How often each job runs (``[jobs]`` table, e.g. ``push_stock = "5m"``)."""
+    """When each job runs (``[jobs]`` table): an interval (``push_stock = "5m"``) or a daily
+    window in UTC (``stock_full = "daily@02:00"``: once a day, at the first round after 02:00).
+    """
 
     intervals: Mapping[str, timedelta] = attrs.field(factory=lambda: dict(DEFAULT_INTERVALS))
+    windows: Mapping[str, tuple[int, int]] = attrs.field(
+        factory=lambda: {
+            job: (int(hhmm[:2]), int(hhmm[3:])) for job, hhmm in DEFAULT_WINDOWS.items()
+        }
+    )
 
     def interval(self, job: str) -> timedelta:
         return self.intervals[job]
+
+    def is_due(self, job: str, last_start: datetime | None, now: datetime) -> bool:
+        """Whether ``job`` should run at ``now`` given when it last started."""
+        window = self.windows.get(job)
+        if window is not None:
+            opening = now.replace(hour=window[0], minute=window[1], second=0, microsecond=0)
+            if now < opening:
+                opening -= timedelta(days=1)
+            return last_start is None or last_start < opening
+        return last_start is None or now - last_start >= self.intervals[job]
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> JobIntervals:
         _check_keys(data, set(JOB_NAMES), "jobs")
         intervals = dict(DEFAULT_INTERVALS)
+        windows = {j: (int(h[:2]), int(h[3:])) for j, h in DEFAULT_WINDOWS.items()}
         for job, value in data.items():
+            if isinstance(value, str) and value.strip().lower().startswith("daily@"):
+                match = _WINDOW.fullmatch(value.strip().lower())
+                if match is None:
+                    raise ConfigurationError(f"jobs.{job}: invalid window {value!r} (daily@HH:MM)")
+                if job in MIN_INTERVALS:
+                    raise ConfigurationError(f"jobs.{job}: needs an interval, not a window")
+                windows[job] = (int(match.group(1)), int(match.group(2)))
+                intervals[job] = timedelta(days=1)
+                continue
+            windows.pop(job, None)
             interval = parse_duration(value, f"jobs.{job}")
             floor = MIN_INTERVALS.get(job)
             if floor is not None and interval < floor:
@@ -326,7 +362,7 @@ class JobIntervals:
                     f"jobs.{job}: {interval} is shorter than Mirakl's maximum frequency ({floor})"
                 )
             intervals[job] = interval
-        return cls(intervals=intervals)
+        return cls(intervals=intervals, windows=windows)
 
 
 @attrs.frozen(kw_only=True)

@@ -55,7 +55,7 @@ from mirakl_sync.engine.jobs.dispatch import (
 from mirakl_sync.engine.jobs.feed import sales_feed
 from mirakl_sync.engine.jobs.finance import finance_statement, pull_transactions
 from mirakl_sync.engine.jobs.orders import pull_orders, record_orders
-from mirakl_sync.engine.jobs.reconcile import reconcile_shop
+from mirakl_sync.engine.jobs.reconcile import full_stock_check, reconcile_shop
 from mirakl_sync.engine.jobs.stock import push_stock
 from mirakl_sync.engine.protocols import LedgerOrderSink, OrderSink, StockSource
 from mirakl_sync.engine.reports import FlowHealth, HealthReport, JobResult, RunReport
@@ -200,6 +200,8 @@ class Synchronizer:
             return pending_orders(runtime)
         if job == "push_stock":
             return push_stock(runtime)
+        if job == "stock_full":
+            return full_stock_check(runtime, self.alerts)
         if job == "sales_feed":
             return sales_feed(runtime, self.feed_directory / runtime.shop, self.config.feeds.kind)
         if job == "dispatch":
@@ -215,8 +217,7 @@ class Synchronizer:
         return runs[0].started_at if runs else None
 
     def is_due(self, shop: str, job: str) -> bool:
-        last = self._last_start(shop, job)
-        return last is None or self._clock() - last >= self.config.jobs.interval(job)
+        return self.config.jobs.is_due(job, self._last_start(shop, job), self._clock())
 
     def run_job(self, shop: str, job: str) -> JobResult:
         """Run one job of one shop now (recorded as a run), unless another worker holds it."""

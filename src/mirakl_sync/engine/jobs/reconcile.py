@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from mirakl_sync.alerts import Alert, AlertSink
-from mirakl_sync.core.discrepancy import Discrepancy
+from mirakl_sync.core.discrepancy import Discrepancy, DiscrepancyKind
 from mirakl_sync.core.finance import Transaction
-from mirakl_sync.core.models import Order, OrderId, OrderLineId, WarehouseCode
+from mirakl_sync.core.models import OfferSku, Order, OrderId, OrderLineId, WarehouseCode
 from mirakl_sync.core.reconcile import (
     Snapshots,
     StockImport,
@@ -28,13 +28,19 @@ from mirakl_sync.core.reconcile import (
 from mirakl_sync.core.report import ReconciliationReport
 from mirakl_sync.engine.jobs.dispatch import fulfilments, returns
 from mirakl_sync.engine.jobs.finance import transactions
-from mirakl_sync.engine.jobs.stock import OFFERS_FLOW, compute_target, last_published
+from mirakl_sync.engine.jobs.stock import (
+    OFFERS_FLOW,
+    compute_target,
+    last_published,
+    stock_via,
+)
 from mirakl_sync.engine.runtime import FeedStatus, ShopRuntime
+from mirakl_sync.mirakl.models import OfferExportRequest
 from mirakl_sync.storage.records import AlertDelivery, DiscrepancyStatus
 
 logger = logging.getLogger("mirakl_sync.engine.reconcile")
 
-__all__ = ["JOB_SYNC_NAMES", "build_snapshots", "reconcile_shop"]
+__all__ = ["JOB_SYNC_NAMES", "build_snapshots", "full_stock_check", "reconcile_shop"]
 
 #: The core's ``sync_status`` names for the engine's jobs (for ``SYNC_STALE``).
 JOB_SYNC_NAMES = {
@@ -43,6 +49,7 @@ JOB_SYNC_NAMES = {
     "push_stock": "stock",
     "sales_feed": "forecast",
     "finance": "finance",
+    "stock_full": "stock_full",
 }
 
 
@@ -73,7 +80,10 @@ def _sync_status(runtime: ShopRuntime) -> dict[str, datetime | None]:
     status: dict[str, datetime | None] = {}
     for job, name in JOB_SYNC_NAMES.items():
         runs = runtime.storage.list_runs(runtime.shop, job=job, limit=20)
-        ok = [r.finished_at for r in runs if r.outcome == "success" and r.finished_at]
+        finished = [r for r in runs if r.outcome is not None]
+        if not finished:
+            continue  # never attempted yet (first round): not stale, just not started
+        ok = [r.finished_at for r in finished if r.outcome == "success" and r.finished_at]
         status[name] = max(ok) if ok else None
     return status
 
@@ -93,8 +103,11 @@ def _settled_transactions(runtime: ShopRuntime, orders: list[Order]) -> tuple[Tr
     return tuple(t for t in transactions(runtime) if t.order_id not in unsettled)
 
 
-def build_snapshots(runtime: ShopRuntime) -> Snapshots:
-    """Everything the detectors look at, read from storage."""
+def build_snapshots(
+    runtime: ShopRuntime, remote: dict[WarehouseCode, dict[OfferSku, int]] | None = None
+) -> Snapshots:
+    """Everything the detectors look at, read from storage (``remote``: what Mirakl shows now,
+    from a fresh full offer export, when the caller has one)."""
     storage, shop = runtime.storage, runtime.shop
     offers_cp = storage.get_checkpoint(shop, OFFERS_FLOW)
     offers = (
@@ -106,7 +119,7 @@ def build_snapshots(runtime: ShopRuntime) -> Snapshots:
     mapping = None
     if offers:
         mapping, target = compute_target(runtime, offers)
-        stock = StockSnapshot(target=target, last_published=last_published(runtime))
+        stock = StockSnapshot(target=target, last_published=last_published(runtime), remote=remote)
     orders = []
     ledger = {}
     exported: set[OrderLineId] = set()
@@ -208,25 +221,36 @@ def _deliver(
         counts["alerts_sent"] += 1
 
 
+#: Stock findings made with Mirakl's quantities (a full export): a run without them cannot
+#: tell whether they are fixed, so it leaves them open.
+_STOCK_KINDS = frozenset({"STOCK_DRIFT", "MISSING_OFFER", "OVERSELL_RISK"})
+
+
 def reconcile_shop(
-    runtime: ShopRuntime, sinks: Sequence[AlertSink] = ()
+    runtime: ShopRuntime,
+    sinks: Sequence[AlertSink] = (),
+    *,
+    remote: dict[WarehouseCode, dict[OfferSku, int]] | None = None,
 ) -> tuple[ReconciliationReport, Counter[str]]:
     """Detect, store (open/still open/resolved) and alert; returns the report and counts."""
     storage, shop, now = runtime.storage, runtime.shop, runtime.now()
-    report = reconcile(build_snapshots(runtime), now, runtime.thresholds)
+    report = reconcile(build_snapshots(runtime, remote), now, runtime.thresholds)
     counts: Counter[str] = Counter()
     seen = {d.key for d in report.discrepancies}
     to_alert: list[Alert] = []
     with storage.transaction():
         for discrepancy in report.discrepancies:
             previous = storage.get_discrepancy(shop, discrepancy.key)
+            details = dict(discrepancy.to_record())
+            if remote is not None and discrepancy.kind.value in _STOCK_KINDS:
+                details["seen_with_mirakl_quantities"] = True
             record = storage.observe_discrepancy(
                 shop,
                 discrepancy.key,
                 kind=discrepancy.kind.value,
                 severity=discrepancy.severity.value,
                 now=now,
-                details=discrepancy.to_record(),
+                details=details,
             )
             is_new = previous is None or previous.status == DiscrepancyStatus.RESOLVED
             escalated = (
@@ -239,9 +263,45 @@ def reconcile_shop(
                 _forget_deliveries(runtime, discrepancy.key)
             to_alert.append(_alert(discrepancy, record.first_seen))
         for open_record in storage.list_discrepancies(shop=shop, status=DiscrepancyStatus.OPEN):
+            needs_remote = isinstance(open_record.details, dict) and open_record.details.get(
+                "seen_with_mirakl_quantities"
+            )
+            if remote is None and needs_remote:
+                continue
             if open_record.key not in seen:
                 storage.resolve_discrepancy(shop, open_record.key, now=now)
                 counts["resolved"] += 1
     for alert in to_alert:
         _deliver(runtime, sinks, alert, counts)
     return report, counts
+
+
+def full_stock_check(runtime: ShopRuntime, sinks: Sequence[AlertSink] = ()) -> Counter[str]:
+    """Job "stock_full" (nightly): a full OF52 export gives Mirakl's quantities; compared with
+    what should be published it finds drift (``STOCK_DRIFT``), oversell risk and offers missing
+    on Mirakl, and refreshes the cached offer catalogue."""
+    now = runtime.now()
+    remote: dict[WarehouseCode, dict[OfferSku, int]] = {}
+    skus: list[str] = []
+    per_warehouse = bool(runtime.config.warehouse_codes) and stock_via(runtime) == "STO01"
+    for offer in runtime.mirakl.offers.export(OfferExportRequest()):
+        if offer.deleted:
+            continue
+        skus.append(offer.shop_sku)
+        if per_warehouse:
+            for wh in offer.warehouses:
+                remote.setdefault(WarehouseCode(wh.code or ""), {})[OfferSku(offer.shop_sku)] = (
+                    wh.quantity or 0
+                )
+        else:
+            remote.setdefault(WarehouseCode(""), {})[OfferSku(offer.shop_sku)] = offer.quantity or 0
+    checkpoint = runtime.storage.get_checkpoint(runtime.shop, OFFERS_FLOW)
+    cursor = dict(checkpoint.cursor) if checkpoint and isinstance(checkpoint.cursor, dict) else {}
+    cursor.update(
+        {"skus": sorted(set(skus)), "full_at": now.isoformat(), "exported_at": now.isoformat()}
+    )
+    runtime.storage.set_checkpoint(runtime.shop, OFFERS_FLOW, cursor, now=now)
+    report, counts = reconcile_shop(runtime, sinks, remote=remote)
+    counts["offers_checked"] = len(skus)
+    counts["drift"] = len(report.of_kind(DiscrepancyKind.STOCK_DRIFT))
+    return counts
