@@ -7,6 +7,7 @@ A discrepancy says what is wrong, how bad it is (:class:`Severity`), what it hur
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -178,7 +179,23 @@ def discrepancy(
 
 def sort_discrepancies(items: list[Discrepancy]) -> list[Discrepancy]:
     """Most severe first, then by key (deterministic)."""
-    return sorted(items, key=lambda d: (-d.severity.rank, d.key))
+    # One bucket per severity (most severe first), each sorted by key at C level: the same
+    # stable order as sorting on ``(-severity.rank, key)``.
+    buckets: dict[Severity, list[Discrepancy]] = {s: [] for s in _MOST_SEVERE_FIRST}
+    try:
+        for d in items:
+            buckets[d.severity].append(d)
+    except KeyError:
+        return sorted(items, key=lambda d: (-d.severity.rank, d.key))
+    out: list[Discrepancy] = []
+    for bucket in buckets.values():
+        bucket.sort(key=_KEY)
+        out.extend(bucket)
+    return out
+
+
+_MOST_SEVERE_FIRST: Final = sorted(Severity, key=lambda s: -s.rank)
+_KEY: Final = operator.attrgetter("key")
 
 
 def _max_ages(value: Mapping[str, timedelta]) -> dict[str, timedelta]:

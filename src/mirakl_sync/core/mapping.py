@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from itertools import compress, repeat
@@ -267,7 +267,7 @@ class MappingTable:
         packs: dict[OfferSku, tuple[ItemSku, int]] | None = None,
         bundles: dict[OfferSku, Components] | None = None,
         unresolved: dict[OfferSku, Unresolved] | None = None,
-        bulk: tuple[list[OfferSku], list[ItemSku | None], set[str]] | None = None,
+        bulk: tuple[Sequence[OfferSku], Sequence[ItemSku | None], set[str]] | None = None,
     ) -> None:
         self.marketplace = marketplace
         self.packs = packs if packs is not None else {}
@@ -375,6 +375,7 @@ class SkuMap:
         "_norm_ambiguous",
         "_norm_index",
         "_rules",
+        "_suspect_cache",
         "identity",
         "items",
         "normalisation",
@@ -394,47 +395,25 @@ class SkuMap:
         )
         self._norm_index: dict[str, ItemSku] | None = None
         self._norm_ambiguous: dict[str, tuple[ItemSku, ...]] = {}
+        self._suspect_cache: dict[Marketplace | None, frozenset[str]] = {}
         self.normalisation = normalisation or Normalisation()
         self.identity = identity
         self._rules: tuple[SkuRule, ...] = tuple(rules)
         norm = self.normalisation
 
         # Explicit entries per marketplace (None = all): raw offer -> target.
-        grouped: dict[Marketplace | None, dict[str, set[Components]]] = {}
-        for e in entries:
-            grouped.setdefault(e.marketplace, {}).setdefault(e.offer_sku, set()).add(e.components)
+        entry_list = entries if isinstance(entries, list | tuple) else list(entries)
+        grouped: dict[Marketplace | None, list[MappingEntry]] = {}
+        mps = set(map(_ENTRY_MARKETPLACE, entry_list))
+        if len(mps) == 1:
+            grouped[next(iter(mps))] = list(entry_list)
+        elif mps:
+            for e in entry_list:
+                grouped.setdefault(e.marketplace, []).append(e)
         self._explicit: dict[Marketplace | None, dict[str, _Target]] = {}
         self._explicit_norm: dict[Marketplace | None, dict[str, _Target]] = {}
-        for mp, by_offer in grouped.items():
-            raw: dict[str, _Target] = {}
-            normed: dict[str, list[tuple[str, Components]]] = {}
-            for offer, targets in by_offer.items():
-                if len(targets) == 1:
-                    (target,) = targets
-                    raw[offer] = target
-                    normed.setdefault(norm.apply(offer), []).append((offer, target))
-                else:
-                    raw[offer] = Unresolved(
-                        offer_sku=OfferSku(offer),
-                        reason=UnresolvedReason.CONFLICTING_RULES,
-                        detail=f"{len(targets)} different explicit entries for this SKU",
-                        candidates=tuple(sorted(_describe(t) for t in targets)),
-                    )
-            nt: dict[str, _Target] = {}
-            for key, hits in normed.items():
-                distinct = {t for _, t in hits}
-                if len(distinct) == 1:
-                    nt[key] = hits[0][1]
-                else:
-                    nt[key] = Unresolved(
-                        offer_sku=OfferSku(key),
-                        reason=UnresolvedReason.AMBIGUOUS,
-                        detail="several explicit entries differ only by case/whitespace: "
-                        + ", ".join(sorted(o for o, _ in hits)),
-                        candidates=tuple(sorted(o for o, _ in hits)),
-                    )
-            self._explicit[mp] = raw
-            self._explicit_norm[mp] = nt
+        for mp, group in grouped.items():
+            self._explicit[mp], self._explicit_norm[mp] = _explicit_tables(norm, group)
 
         self._merged_cache: dict[
             Marketplace | None, tuple[dict[str, _Target], dict[str, _Target], tuple[_CRule, ...]]
@@ -561,19 +540,18 @@ class SkuMap:
         return result
 
     def _normalised_items(
-        self, needed: AbstractSet[str] | None
+        self, needed: AbstractSet[str] | None, item_keys: tuple[list[str], list[str]] | None = None
     ) -> tuple[Mapping[str, ItemSku], Mapping[str, tuple[ItemSku, ...]]]:
         """Normalised key -> item (and ambiguous keys). With ``needed``, only those keys are
         looked for (one scan of the items, no full index); otherwise the full index is built
-        once and cached."""
+        once and cached. ``item_keys`` is :meth:`_item_keys` when the caller already has it."""
         if self._norm_index is not None:
             return self._norm_index, self._norm_ambiguous
-        item_list = list(self.items)
-        keys = self.normalisation.apply_many(item_list)
+        if needed is not None and not needed:
+            return {}, {}
+        item_list, keys = item_keys if item_keys is not None else self._item_keys()
         if needed is None:
             pairs: Iterable[tuple[str, str]] = zip(keys, item_list, strict=True)
-        elif not needed:
-            return {}, {}
         else:
             pairs = compress(zip(keys, item_list, strict=True), map(needed.__contains__, keys))
         groups: dict[str, set[str]] = {}
@@ -584,7 +562,7 @@ class SkuMap:
             if k in index:
                 groups.setdefault(k, {index[k]}).add(item)
             else:
-                index[k] = ItemSku(item)
+                index[k] = item  # type: ignore[assignment]
         ambiguous: dict[str, tuple[ItemSku, ...]] = {}
         for k, group in groups.items():
             if len(group) > 1:
@@ -593,6 +571,56 @@ class SkuMap:
         if needed is None:
             self._norm_index, self._norm_ambiguous = index, ambiguous
         return index, ambiguous
+
+    def _item_keys(self) -> tuple[list[str], list[str]]:
+        """The known items and their normalised keys, as two aligned lists."""
+        item_list = list(self.items)
+        return item_list, self.normalisation.apply_many(item_list)
+
+    def _suspect_items(
+        self,
+        mp: Marketplace | None,
+        raw: Mapping[str, _Target],
+        normed: Mapping[str, _Target],
+        rules: tuple[_CRule, ...],
+        item_keys: Callable[[], tuple[list[str], list[str]]],
+    ) -> frozenset[str]:
+        """The known items an equal offer SKU must *not* be resolved to by identity in bulk:
+        their normalised key has an explicit entry, or a prefix/suffix rule applies to it
+        (an offer equal to an item has that item's normalised key). Cached per marketplace."""
+        cached = self._suspect_cache.get(mp)
+        if cached is not None:
+            return cached
+        explicit_keys = set(normed)
+        explicit_keys.update(self.normalisation.apply_many(list(raw)))
+        prefixes = tuple(r[0] for r in rules if r[0])
+        suffixes = tuple(r[1] for r in rules if r[1])
+        found: set[str] = set()
+        if explicit_keys or prefixes or suffixes:
+            index = self._norm_index
+            if index is not None and "" not in explicit_keys:
+                # Every item with a non-empty key is in the index (or among the ambiguous).
+                keys = list(index)
+                items: list[str] = list(index.values())
+                for k, group in self._norm_ambiguous.items():
+                    keys.extend(repeat(k, len(group)))
+                    items.extend(group)
+            else:
+                items, keys = item_keys()
+            if explicit_keys and not explicit_keys.isdisjoint(keys):
+                found.update(compress(items, map(explicit_keys.__contains__, keys)))
+            if prefixes or suffixes:
+                # One substring search over all keys rules most catalogues out at C speed: a key
+                # starting with ``p`` starts the buffer or follows a "\n" (a false hit, e.g. a key
+                # holding a newline, only costs the exact scan).
+                buf = "\n".join(keys)
+                if any(buf.startswith(p) or "\n" + p in buf for p in prefixes):
+                    found.update(compress(items, map(methodcaller("startswith", prefixes), keys)))
+                if any(buf.endswith(s) or s + "\n" in buf for s in suffixes):
+                    found.update(compress(items, map(methodcaller("endswith", suffixes), keys)))
+        result = frozenset(found)
+        self._suspect_cache[mp] = result
+        return result
 
     def _source(self, offer: str, mp: Marketplace | None) -> str:
         raw, normed, rules = self._merged(mp)
@@ -621,11 +649,16 @@ class SkuMap:
         offers: list[str],
         marketplace: str | None,
         lookup: Mapping[str, int] | None,
+        *,
+        bulk: bool = True,
     ) -> tuple[MappingTable, list[int | None] | None]:
         """Resolve ``offers``. With ``lookup`` (a mapping keyed by item SKU whose keys are all
         known items, e.g. the ``available`` dict given as ``items``), the exact-identity pass
         reads ``lookup`` and its values are returned aligned with ``offers`` (``None`` for the
-        offers not resolved by that pass)."""
+        offers not resolved by that pass). ``bulk=False`` resolves every offer one by one (the
+        reference path, also taken when a rule has neither prefix nor suffix): same table,
+        except that it reports an offer equal to an item whose normalised key other items share
+        as AMBIGUOUS where the bulk pass lets the exact match win (pre-existing behaviour)."""
         mp = Marketplace(marketplace) if marketplace is not None else None
         raw, normed, rules = self._merged(mp)
         singles: dict[OfferSku, ItemSku] = {}
@@ -633,57 +666,44 @@ class SkuMap:
         bundles: dict[OfferSku, Components] = {}
         unresolved: dict[OfferSku, Unresolved] = {}
 
+        item_keys_memo: list[tuple[list[str], list[str]]] = []
+
+        def item_keys() -> tuple[list[str], list[str]]:
+            if not item_keys_memo:
+                item_keys_memo.append(self._item_keys())
+            return item_keys_memo[0]
+
         # Bulk path (C-level maps): an offer equal to a known item is a single of itself, unless
         # it is a suspect: it has an explicit entry (raw or normalised) or a prefix/suffix rule
-        # could apply to it. Suspects and misses are then resolved one by one.
+        # could apply to it (see _suspect_items). Suspects and misses are then resolved one by
+        # one, in offer order.
         others = rules[1:] if self.identity else rules
-        bulk: tuple[list[OfferSku], list[ItemSku | None], set[str]] | None = None
+        bulk_lists: tuple[Sequence[OfferSku], Sequence[ItemSku | None], set[str]] | None = None
         values: list[int | None] | None = None
-        if self.identity and all(r[0] or r[1] for r in others) and offers:
-            items = self.items
+        # Whether a todo offer is exactly a known item (None: look it up in ``self.items``).
+        exact: Callable[[str], bool] | None = None
+        if bulk and self.identity and all(r[0] or r[1] for r in others) and offers:
             if lookup is not None:
                 values = list(map(lookup.get, offers))
                 miss: Iterable[bool] = map(operator.is_, values, repeat(None))
             else:
-                miss = map(operator.not_, map(items.__contains__, offers))
-            # Suspects as sorted offer positions (ints hash and sort cheaply).
-            positions = range(len(offers))
-            suspect_idx: set[int] = set(compress(positions, miss))
-            prefixes = tuple(r[0] for r in others if r[0])
-            suffixes = tuple(r[1] for r in others if r[1])
-            explicit_keys = set(normed).union(map(self.normalisation.apply, raw))
-            if explicit_keys or prefixes or suffixes:
-                keys = self.normalisation.apply_many(offers)
-                if explicit_keys:
-                    suspect_idx.update(compress(positions, map(explicit_keys.__contains__, keys)))
-                if prefixes:
-                    flags = map(methodcaller("startswith", prefixes), keys)
-                    suspect_idx.update(compress(positions, flags))
-                if suffixes:
-                    flags = map(methodcaller("endswith", suffixes), keys)
-                    suspect_idx.update(compress(positions, flags))
-            todo = [offers[i] for i in sorted(suspect_idx)]
-            suspects = set(todo)
-            bulk = (offers, offers, suspects)  # type: ignore[assignment]
+                miss = map(operator.not_, map(self.items.__contains__, offers))
+            suspect_items = self._suspect_items(mp, raw, normed, others, item_keys)
+            if suspect_items:
+                miss = map(operator.or_, miss, map(suspect_items.__contains__, offers))
+            todo = list(compress(offers, miss))
+            if values is not None and suspect_items:
+                for j in compress(range(len(offers)), map(suspect_items.__contains__, offers)):
+                    values[j] = None  # resolved one by one below, not by the bulk pass
+            # A todo offer is a miss or a suspect item: exactly an item iff a suspect item.
+            exact = suspect_items.__contains__
+            # A tuple: the garbage collector stops scanning it once it knows it holds only
+            # strings (a list of a million offers would be traversed by every full collection).
+            frozen = tuple(offers)
+            bulk_lists = (frozen, frozen, set(todo))  # type: ignore[assignment]
         else:
             todo = offers
         todo_keys = self.normalisation.apply_many(todo)
-
-        def place(offer: str, target: _Target) -> None:
-            if type(target) is tuple:
-                if len(target) == 1:
-                    item, n = target[0]
-                    if n == 1:
-                        singles[offer] = item  # type: ignore[index]
-                    else:
-                        packs[offer] = target[0]  # type: ignore[index]
-                else:
-                    bundles[offer] = target  # type: ignore[index]
-            else:
-                assert isinstance(target, Unresolved)
-                if target.offer_sku != offer:
-                    target = attrs.evolve(target, offer_sku=OfferSku(offer))
-                unresolved[offer] = target  # type: ignore[index]
 
         # Explicit entries first (raw, then normalised).
         raw_get = raw.get
@@ -698,30 +718,98 @@ class SkuMap:
                     rest.append(offer)
                     rest_keys.append(key)
                     continue
-            place(offer, target)
+            if type(target) is tuple and len(target) == 1:  # _place, inlined (common case)
+                comp = target[0]
+                if comp[1] == 1:
+                    singles[offer] = comp[0]  # type: ignore[index]
+                else:
+                    packs[offer] = comp  # type: ignore[index]
+            else:
+                _place(singles, packs, bundles, unresolved, offer, target)
 
-        # Rules, one list per rule (C-level lookups), then combined per offer.
+        if rest:
+            self._resolve_by_rules(
+                rest, rest_keys, rules, exact, item_keys, singles, packs, unresolved
+            )
+        table = MappingTable(
+            marketplace=mp,
+            singles=singles,
+            packs=packs,
+            bundles=bundles,
+            unresolved=unresolved,
+            bulk=bulk_lists,
+        )
+        return table, values
+
+    def _resolve_by_rules(
+        self,
+        rest: list[str],
+        rest_keys: list[str],
+        rules: tuple[_CRule, ...],
+        exact: Callable[[str], bool] | None,
+        item_keys: Callable[[], tuple[list[str], list[str]]],
+        singles: dict[OfferSku, ItemSku],
+        packs: dict[OfferSku, tuple[ItemSku, int]],
+        unresolved: dict[OfferSku, Unresolved],
+    ) -> None:
+        """Rules (identity plus prefix/suffix rules) for offers without an explicit entry: one
+        list of hits per rule (C-level lookups), then combined per offer."""
         stripped = [rest_keys if r[4] else _strip_all(rest_keys, r[0], r[1]) for r in rules]
         needed: set[str] = set()
         for ks in stripped:
             needed.update(ks)
         needed.discard("")
-        index, ambiguous = self._normalised_items(needed)
-        per_rule: list[list[ItemSku | None]] = []
+        index, ambiguous = self._normalised_items(
+            needed, item_keys() if self._norm_index is None and needed else None
+        )
+        index_get = index.get
+        per_rule: list[list[str | None]] = []
         for rule, ks in zip(rules, stripped, strict=True):
+            hits: list[str | None] = list(map(index_get, ks))
             if rule[4]:
-                items_ = self.items
-                exact = map(items_.__contains__, rest)
-                index_get = index.get
-                per_rule.append(
-                    [
-                        ItemSku(o) if e else index_get(k)
-                        for o, k, e in zip(rest, rest_keys, exact, strict=True)
-                    ]
+                # An exact match wins over the normalised lookup.
+                is_exact = exact if exact is not None else self.items.__contains__
+                for j in compress(range(len(rest)), map(is_exact, rest)):
+                    hits[j] = rest[j]
+            per_rule.append(hits)
+        unmapped = UnresolvedReason.UNMAPPED
+        if not ambiguous and 1 <= len(rules) <= 2:
+            # Common shapes (identity alone, or identity + one prefix/suffix rule): no per-offer
+            # dict; a disagreement between the two rules goes to the general loop below.
+            q0 = rules[0][2]
+            if len(rules) == 1:
+                pairs: Iterable[tuple[str, str | None, str | None]] = zip(
+                    rest, per_rule[0], repeat(None)
                 )
+                q1 = q0
             else:
-                per_rule.append(list(map(index.get, ks)))
-        for j, offer in enumerate(rest):
+                pairs = zip(rest, per_rule[0], per_rule[1], strict=True)
+                q1 = rules[1][2]
+            conflicts: list[int] = []
+            for j, (offer, a, b) in enumerate(pairs):
+                if a is None:
+                    if b is None:
+                        unresolved[offer] = Unresolved(  # type: ignore[index]
+                            offer_sku=offer,  # type: ignore[arg-type]
+                            reason=unmapped,
+                            detail=_UNMAPPED_DETAIL,
+                        )
+                    elif q1 == 1:
+                        singles[offer] = b  # type: ignore[index,assignment]
+                    else:
+                        packs[offer] = (b, q1)  # type: ignore[index,assignment]
+                elif b is None or (b == a and q1 == q0):
+                    if q0 == 1:
+                        singles[offer] = a  # type: ignore[index,assignment]
+                    else:
+                        packs[offer] = (a, q0)  # type: ignore[index,assignment]
+                else:
+                    conflicts.append(j)
+            todo_idx: Iterable[int] = conflicts
+        else:
+            todo_idx = range(len(rest))
+        for j in todo_idx:
+            offer = rest[j]
             if ambiguous:
                 amb = next(
                     (
@@ -733,53 +821,124 @@ class SkuMap:
                 )
                 if amb is not None:
                     cands = ambiguous[amb[0]]
-                    place(
-                        offer,
-                        Unresolved(
-                            offer_sku=OfferSku(offer),
-                            reason=UnresolvedReason.AMBIGUOUS,
-                            detail=f"rule {amb[1]!r} matches {len(cands)} items: "
-                            + ", ".join(cands),
-                            candidates=cands,
-                        ),
+                    unresolved[offer] = Unresolved(  # type: ignore[index]
+                        offer_sku=OfferSku(offer),
+                        reason=UnresolvedReason.AMBIGUOUS,
+                        detail=f"rule {amb[1]!r} matches {len(cands)} items: " + ", ".join(cands),
+                        candidates=cands,
                     )
                     continue
-            found: dict[tuple[ItemSku, int], list[str]] = {}
+            found: dict[tuple[str, int], list[str]] = {}
             for hits, r in zip(per_rule, rules, strict=True):
                 h = hits[j]
                 if h is not None:
                     found.setdefault((h, r[2]), []).append(r[3])
             if len(found) == 1:
-                place(offer, (next(iter(found)),))
+                ((item, k),) = found
+                if k == 1:
+                    singles[offer] = item  # type: ignore[index,assignment]
+                else:
+                    packs[offer] = (item, k)  # type: ignore[index,assignment]
             elif not found:
-                place(
-                    offer,
-                    Unresolved(
-                        offer_sku=OfferSku(offer),
-                        reason=UnresolvedReason.UNMAPPED,
-                        detail="no explicit entry and no rule matches a known item",
-                    ),
+                unresolved[offer] = Unresolved(  # type: ignore[index]
+                    offer_sku=OfferSku(offer), reason=unmapped, detail=_UNMAPPED_DETAIL
                 )
             else:
                 described = sorted(f"{'+'.join(n)}->{q}x{i}" for (i, q), n in found.items())
-                place(
-                    offer,
-                    Unresolved(
-                        offer_sku=OfferSku(offer),
-                        reason=UnresolvedReason.CONFLICTING_RULES,
-                        detail="rules disagree: " + ", ".join(described),
-                        candidates=tuple(described),
-                    ),
+                unresolved[offer] = Unresolved(  # type: ignore[index]
+                    offer_sku=OfferSku(offer),
+                    reason=UnresolvedReason.CONFLICTING_RULES,
+                    detail="rules disagree: " + ", ".join(described),
+                    candidates=tuple(described),
                 )
-        table = MappingTable(
-            marketplace=mp,
-            singles=singles,
-            packs=packs,
-            bundles=bundles,
-            unresolved=unresolved,
-            bulk=bulk,
-        )
-        return table, values
+
+
+_UNMAPPED_DETAIL: Final = "no explicit entry and no rule matches a known item"
+
+
+def _place(
+    singles: dict[OfferSku, ItemSku],
+    packs: dict[OfferSku, tuple[ItemSku, int]],
+    bundles: dict[OfferSku, Components],
+    unresolved: dict[OfferSku, Unresolved],
+    offer: str,
+    target: _Target,
+) -> None:
+    """File ``offer`` under its explicit ``target``."""
+    if type(target) is tuple:
+        if len(target) == 1:
+            comp = target[0]
+            if comp[1] == 1:
+                singles[offer] = comp[0]  # type: ignore[index]
+            else:
+                packs[offer] = comp  # type: ignore[index]
+        else:
+            bundles[offer] = target  # type: ignore[index]
+    else:
+        assert isinstance(target, Unresolved)
+        if target.offer_sku != offer:
+            target = attrs.evolve(target, offer_sku=OfferSku(offer))
+        unresolved[offer] = target  # type: ignore[index]
+
+
+_ENTRY_MARKETPLACE: Final = operator.attrgetter("marketplace")
+_ENTRY_OFFER: Final = operator.attrgetter("offer_sku")
+_ENTRY_COMPONENTS: Final = operator.attrgetter("components")
+
+
+def _explicit_tables(
+    norm: Normalisation, group: list[MappingEntry]
+) -> tuple[dict[str, _Target], dict[str, _Target]]:
+    """The raw and normalised explicit tables of one marketplace's entries.
+
+    Fast path (C-level ``dict(zip(...))``) when no offer SKU is listed twice and no two offer
+    SKUs share a normalised key; otherwise the grouping below (same results either way).
+    """
+    offers = list(map(_ENTRY_OFFER, group))
+    targets: list[_Target] = list(map(_ENTRY_COMPONENTS, group))
+    raw: dict[str, _Target] = dict(zip(offers, targets, strict=True))
+    if len(raw) == len(offers):
+        nt: dict[str, _Target] = dict(zip(norm.apply_many(offers), targets, strict=True))
+        if len(nt) == len(raw):
+            return raw, nt
+    return _explicit_tables_grouped(norm, group)
+
+
+def _explicit_tables_grouped(
+    norm: Normalisation, group: list[MappingEntry]
+) -> tuple[dict[str, _Target], dict[str, _Target]]:
+    """:func:`_explicit_tables` by grouping (handles repeated and colliding offer SKUs)."""
+    by_offer: dict[str, set[Components]] = {}
+    for e in group:
+        by_offer.setdefault(e.offer_sku, set()).add(e.components)
+    raw: dict[str, _Target] = {}
+    normed: dict[str, list[tuple[str, Components]]] = {}
+    for offer, targets in by_offer.items():
+        if len(targets) == 1:
+            (target,) = targets
+            raw[offer] = target
+            normed.setdefault(norm.apply(offer), []).append((offer, target))
+        else:
+            raw[offer] = Unresolved(
+                offer_sku=OfferSku(offer),
+                reason=UnresolvedReason.CONFLICTING_RULES,
+                detail=f"{len(targets)} different explicit entries for this SKU",
+                candidates=tuple(sorted(_describe(t) for t in targets)),
+            )
+    nt: dict[str, _Target] = {}
+    for key, hits in normed.items():
+        distinct = {t for _, t in hits}
+        if len(distinct) == 1:
+            nt[key] = hits[0][1]
+        else:
+            nt[key] = Unresolved(
+                offer_sku=OfferSku(key),
+                reason=UnresolvedReason.AMBIGUOUS,
+                detail="several explicit entries differ only by case/whitespace: "
+                + ", ".join(sorted(o for o, _ in hits)),
+                candidates=tuple(sorted(o for o, _ in hits)),
+            )
+    return raw, nt
 
 
 def _strip_all(keys: list[str], prefix: str, suffix: str) -> list[str]:

@@ -17,13 +17,16 @@ from typing import Final, TypeAlias
 
 import attrs
 
+from mirakl_sync._display import Scalar, to_scalar
 from mirakl_sync.core.acceptance import AcceptancePolicy, acceptance_deadline
 from mirakl_sync.core.discrepancy import (
+    KIND_DEFAULTS,
     Discrepancy,
     DiscrepancyKind,
     Severity,
     Thresholds,
     discrepancy,
+    discrepancy_key,
     sort_discrepancies,
 )
 from mirakl_sync.core.finance import Transaction, commission_mismatches, order_finance
@@ -40,7 +43,7 @@ from mirakl_sync.core.models import (
     WarehouseCode,
 )
 from mirakl_sync.core.report import ReconciliationReport
-from mirakl_sync.core.stock import StockDelta, StockState, stock_hash
+from mirakl_sync.core.stock import StockDelta, StockState, _sorted_lines_hash
 
 __all__ = [
     "DETECTORS",
@@ -171,13 +174,14 @@ def compare_stock(
     oversell: list[tuple[WarehouseCode, str, int, int]] = []
     drift: list[tuple[WarehouseCode, str, int, int]] = []
     missing: list[tuple[WarehouseCode, str, int]] = []
+    # One pass, both lookups issued back to back for each offer: on large states the cost is
+    # memory latency, and independent lookups overlap (C-level passes measured slower).
     for wh, pool in target.items():
         lget = last.get(wh, empty).get
         if remote is None:
             changed.extend([(wh, o, q) for o, q in pool.items() if lget(o) != q])
             continue
-        rpool = remote.get(wh, empty)
-        rget = rpool.get
+        rget = remote.get(wh, empty).get
         for o, q in pool.items():
             r = rget(o)
             lq = lget(o)
@@ -202,7 +206,7 @@ def compare_stock(
             elif lq != q:
                 changed.append((wh, o, q))
     changed.sort()
-    delta = StockDelta(lines=tuple(changed), content_hash=stock_hash(changed))  # type: ignore[arg-type]
+    delta = StockDelta(lines=tuple(changed), content_hash=_sorted_lines_hash(changed))  # type: ignore[arg-type]
     return StockComparison(delta=delta, oversell=oversell, drift=drift, missing=missing)
 
 
@@ -215,63 +219,94 @@ def _offer_entity(wh: str, offer: str) -> tuple[str, tuple[tuple[str, str], ...]
 def _stock_findings(
     cmp: StockComparison, shop: str, now: datetime, kinds: frozenset[DiscrepancyKind]
 ) -> list[Discrepancy]:
+    # Same records as ``discrepancy(...)`` per finding, built directly (thousands per run).
     out: list[Discrepancy] = []
+    new = Discrepancy
     if K.OVERSELL_RISK in kinds:
+        kind = K.OVERSELL_RISK
+        _, impact, owner = KIND_DEFAULTS[kind]
+        prefix = discrepancy_key(kind, shop, "")
+        critical, error = Severity.CRITICAL, Severity.ERROR
         for wh, o, r, q in cmp.oversell:
-            entity, ents = _offer_entity(wh, o)
+            entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
             out.append(
-                discrepancy(
-                    K.OVERSELL_RISK,
+                new(
+                    kind=kind,
+                    severity=critical if q == 0 else error,
+                    impact=impact,
+                    owner=owner,
+                    key=f"{prefix}{entity}",
                     shop=shop,
-                    entity=entity,
                     entities=ents,
                     message=(
                         f"Mirakl offers {r} of {o}{' at ' + wh if wh else ''} but only {q} can be "
                         "sold safely: push the stock now and check why the last push did not land."
                     ),
-                    now=now,
-                    severity=Severity.CRITICAL if q == 0 else Severity.ERROR,
-                    facts={"remote": r, "publishable": q},
+                    detected_at=now,
+                    facts=_facts({"remote": r, "publishable": q}),
                 )
             )
     if K.STOCK_DRIFT in kinds:
+        kind = K.STOCK_DRIFT
+        severity, impact, owner = KIND_DEFAULTS[kind]
+        prefix = discrepancy_key(kind, shop, "")
         for wh, o, r, ref in cmp.drift:
-            entity, ents = _offer_entity(wh, o)
+            entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
             out.append(
-                discrepancy(
-                    K.STOCK_DRIFT,
+                new(
+                    kind=kind,
+                    severity=severity,
+                    impact=impact,
+                    owner=owner,
+                    key=f"{prefix}{entity}",
                     shop=shop,
-                    entity=entity,
                     entities=ents,
                     message=(
                         f"Mirakl shows {r} of {o}{' at ' + wh if wh else ''} where we last pushed "
                         f"{ref}: the offer is queued for a fresh push; if it keeps drifting, find "
                         "who edits stock on Mirakl directly."
                     ),
-                    now=now,
-                    facts={"remote": r, "expected": ref},
+                    detected_at=now,
+                    facts=_facts({"remote": r, "expected": ref}),
                 )
             )
     if K.MISSING_OFFER in kinds:
+        kind = K.MISSING_OFFER
+        _, impact, owner = KIND_DEFAULTS[kind]
+        prefix = discrepancy_key(kind, shop, "")
+        warning, info = Severity.WARNING, Severity.INFO
         for wh, o, q in cmp.missing:
-            entity, ents = _offer_entity(wh, o)
+            entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
             out.append(
-                discrepancy(
-                    K.MISSING_OFFER,
+                new(
+                    kind=kind,
+                    severity=warning if q > 0 else info,
+                    impact=impact,
+                    owner=owner,
+                    key=f"{prefix}{entity}",
                     shop=shop,
-                    entity=entity,
                     entities=ents,
                     message=(
                         f"{o}{' at ' + wh if wh else ''} is mapped with {q} publishable but has no "
                         "offer on Mirakl: create or re-activate the offer (stock is not pushed "
                         "to a missing offer)."
                     ),
-                    now=now,
-                    severity=Severity.WARNING if q > 0 else Severity.INFO,
-                    facts={"publishable": q},
+                    detected_at=now,
+                    facts=_facts({"publishable": q}),
                 )
             )
     return out
+
+
+def _facts(facts: dict[str, object]) -> dict[str, Scalar]:
+    """The ``facts`` :func:`discrepancy` would store (plain values are kept as they are)."""
+    for v in facts.values():
+        if type(v) not in _PLAIN:
+            return {k: (v if type(v) in _PLAIN else to_scalar(v)) for k, v in facts.items()}  # type: ignore[misc]
+    return facts  # type: ignore[return-value]
+
+
+_PLAIN: Final = frozenset({str, int, float, bool, type(None)})
 
 
 _STOCK_KINDS: Final = frozenset({K.OVERSELL_RISK, K.STOCK_DRIFT, K.MISSING_OFFER})
@@ -307,6 +342,12 @@ def detect_unmapped_skus(
         return []
     out = []
     unmapped = UnresolvedReason.UNMAPPED
+    kind = K.UNMAPPED_SKU
+    _, impact, owner = KIND_DEFAULTS[kind]
+    shop = snapshots.shop
+    prefix = discrepancy_key(kind, shop, "")
+    new = Discrepancy
+    warning, error = Severity.WARNING, Severity.ERROR
     for offer, bad in table.unresolved.items():
         reason = bad.reason
         if reason is unmapped:
@@ -319,21 +360,26 @@ def detect_unmapped_skus(
                 else "mapped by conflicting rules"
             )
             todo = "fix the mapping table or the rules so only one item matches"
+        # Same record as ``discrepancy(...)``, built directly (one per unresolved offer).
         out.append(
-            discrepancy(
-                K.UNMAPPED_SKU,
-                shop=snapshots.shop,
-                entity=offer,
+            new(
+                kind=kind,
+                severity=warning if reason is unmapped else error,
+                impact=impact,
+                owner=owner,
+                key=f"{prefix}{offer}",
+                shop=shop,
                 entities=(("offer_sku", offer),),
                 message=(
                     f"Offer {offer} is {what} ({bad.detail}); its stock is not published: {todo}."
                 ),
-                now=now,
-                severity=Severity.WARNING if reason is unmapped else Severity.ERROR,
-                facts={
-                    "reason": reason.value,
-                    "candidates": "; ".join(bad.candidates) if bad.candidates else "",
-                },
+                detected_at=now,
+                facts=_facts(
+                    {
+                        "reason": reason.value,
+                        "candidates": "; ".join(bad.candidates) if bad.candidates else "",
+                    }
+                ),
             )
         )
     return out

@@ -19,9 +19,10 @@ accept and return plain dicts so that a million offers stay cheap.
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Callable, Iterable, Mapping
-from itertools import repeat
-from typing import TypeAlias, cast
+from itertools import compress, groupby, repeat
+from typing import Final, TypeAlias, cast
 
 import attrs
 
@@ -166,8 +167,17 @@ def _fill_rest(
     cap: int | None,
     *,
     extra_singles: bool,
+    reserved: Mapping[ItemSku, int] | None = None,
 ) -> None:
-    """Add the slow-path singles (when the bulk path ran), multipacks and bundles to ``out``."""
+    """Add the slow-path singles (when the bulk path ran), multipacks and bundles to ``out``.
+
+    ``get`` reads the available quantity; ``reserved`` (if any) is subtracted from it here."""
+    if reserved:
+        aget, rget = get, reserved.get
+
+        def get(item: ItemSku, default: int) -> int:
+            return aget(item, default) - rget(item, 0)
+
     if extra_singles:
         for offer, item in table._extra_singles.items():
             x = get(item, 0) - buf
@@ -178,6 +188,20 @@ def _fill_rest(
     for offer, comps in table.bundles.items():
         q = min((get(item, 0) - buf) // k for item, k in comps)
         out[offer] = 0 if q < 0 else (q if cap is None or q <= cap else cap)
+
+
+def _clamped(
+    values: Iterable[int | None], buf: int, cap: int | None
+) -> dict[int | None, int | None]:
+    """``x -> clamp(x - buf, 0, cap)`` for each distinct value (``None`` stays ``None``): a
+    catalogue has few distinct quantities, so a C-level ``map`` over this table replaces a
+    per-offer Python expression."""
+    table: dict[int | None, int | None] = {None: None}
+    for x in set(values):
+        if x is not None:
+            q = x - buf
+            table[x] = 0 if q < 0 else (q if cap is None or q <= cap else cap)
+    return table
 
 
 def resolve_and_publish(
@@ -206,27 +230,22 @@ def resolve_and_publish(
     policy = policy or StockPolicy()
     buf = policy.buffer_for(marketplace)
     cap = policy.max_published
-    pairs = zip(offer_list, values, strict=True)
-    out: dict[OfferSku, int]
-    if cap is None:
-        out = {o: (x - buf if x > buf else 0) for o, x in pairs if x is not None}  # type: ignore[misc]
-    else:
-        hi = cap + buf
-        out = {
-            o: (0 if x <= buf else (cap if x >= hi else x - buf))  # type: ignore[misc]
-            for o, x in pairs
-            if x is not None
-        }
-    for offer in table._bulk_excluded:
-        out.pop(offer, None)  # type: ignore[call-overload]
-    net = _net(available, reserved)
+    clamp = _clamped(values, buf, cap)
+    # ``values`` is None exactly for the offers the bulk pass left to the slow path.
+    keep = list(map(operator.is_not, values, repeat(None)))
+    kept_offers = compress(offer_list, keep)
+    out = cast(
+        "dict[OfferSku, int]",
+        dict(zip(kept_offers, map(clamp.__getitem__, compress(values, keep)), strict=True)),
+    )
+    aget = available.get
     if reserved:
         # Bulk singles are offers equal to their item: apply the reservation to those.
-        for item in reserved:
-            if OfferSku(item) in out:
-                x = net.get(item, 0) - buf
+        for item, r in reserved.items():
+            if item in out:  # type: ignore[comparison-overlap]
+                x = aget(item, 0) - r - buf
                 out[item] = 0 if x < 0 else (x if cap is None or x <= cap else cap)  # type: ignore[index]
-    _fill_rest(out, table, net.get, buf, cap, extra_singles=True)
+    _fill_rest(out, table, aget, buf, cap, extra_singles=True, reserved=reserved)
     return table, out
 
 
@@ -255,9 +274,19 @@ def publishable_by_warehouse(
 def stock_hash(lines: list[DeltaLine] | tuple[DeltaLine, ...]) -> str:
     """A stable sha256 of sorted ``(warehouse, offer, quantity)`` lines (length-prefixed fields,
     so no SKU content can collide with the separators)."""
-    h = hashlib.sha256()
-    h.update("".join(f"{len(w)}:{w}{len(o)}:{o}{q};" for w, o, q in sorted(lines)).encode("utf-8"))
-    return h.hexdigest()
+    return _sorted_lines_hash(sorted(lines))
+
+
+def _sorted_lines_hash(lines: list[DeltaLine]) -> str:
+    """:func:`stock_hash` of lines already sorted: one sha256 over one joined buffer."""
+    parts: list[str] = []
+    for w, group in groupby(lines, _WAREHOUSE):
+        head = f"{len(w)}:{w}"
+        parts.extend([f"{head}{len(o)}:{o}{q};" for _, o, q in group])
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
+
+
+_WAREHOUSE: Final = operator.itemgetter(0)
 
 
 @attrs.frozen(kw_only=True)
@@ -317,7 +346,7 @@ def stock_delta(target: StockState, last: StockState) -> StockDelta:
         g = last.get(wh, empty).get
         changed.extend([(wh, o, q) for o, q in pool.items() if g(o) != q])
     changed.sort()
-    return StockDelta(lines=tuple(changed), content_hash=stock_hash(changed))
+    return StockDelta(lines=tuple(changed), content_hash=_sorted_lines_hash(changed))
 
 
 def single_pool(levels: Mapping[OfferSku, int]) -> dict[WarehouseCode, Mapping[OfferSku, int]]:
