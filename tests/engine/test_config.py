@@ -156,3 +156,37 @@ def test_daily_windows() -> None:
         JobIntervals.from_mapping({"reconcile": "daily@25:00"})
     with pytest.raises(ConfigurationError, match="needs an interval"):
         JobIntervals.from_mapping({"push_stock": "daily@02:00"})
+
+
+def test_alert_sinks_from_the_configuration(tmp_path: Path) -> None:
+    from mirakl_sync.engine import StaticStockSource, Synchronizer
+
+    path = tmp_path / "sync.toml"
+    path.write_text(
+        TOML
+        + """
+[[alerts]]
+sink = "logging"
+min_severity = "warning"
+
+[[alerts]]
+sink = "webhook"
+url = "https://hooks.example/alerts"
+secret = "env:HOOK_SECRET"
+owners = ["finance"]
+""",
+        encoding="utf-8",
+    )
+    config = SyncConfig.from_toml(path, env={**ENV, "HOOK_SECRET": "s3cret-value"})
+    assert [a.sink for a in config.alerts] == ["logging", "webhook"]
+    assert "s3cret-value" not in repr(config)
+    sync = Synchronizer(config, storage="memory://", stock_source=StaticStockSource())
+    try:
+        assert [s.name for s in sync.alerts] == ["logging", "webhook"]
+        assert "s3cret-value" not in repr(sync.alerts)
+    finally:
+        sync.close()
+    with pytest.raises(ConfigurationError, match="min_severity"):
+        SyncConfig.from_mapping(
+            {"shops": [shop()], "alerts": [{"sink": "logging", "min_severity": "loud"}]}, env={}
+        )

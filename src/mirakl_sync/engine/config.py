@@ -51,6 +51,7 @@ from mirakl_sync.errors import ConfigurationError
 __all__ = [
     "JOB_NAMES",
     "MARKETPLACES",
+    "AlertConfig",
     "FeedConfig",
     "InventoryPlannerConfig",
     "JobIntervals",
@@ -366,6 +367,59 @@ class JobIntervals:
 
 
 @attrs.frozen(kw_only=True)
+class AlertConfig:
+    """One ``[[alerts]]`` entry: a sink by name, its route and its options.
+
+    ``sink`` is ``logging``, ``webhook``, ``email``, a plugin's name or ``module:Factory``;
+    ``min_severity``/``owners``/``kinds`` route alerts to it; every other key is passed to the
+    sink (``url``, ``secret``, ``host``, ``recipients``...). ``env:NAME`` values are read from
+    the environment, and ``secret``/``password`` become :class:`Secret` values.
+    """
+
+    sink: str
+    min_severity: str = "info"
+    owners: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+    options: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    _SECRET_KEYS = frozenset({"secret", "password"})
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], index: int, env: Mapping[str, str]
+    ) -> AlertConfig:
+        where = f"alerts[{index}]"
+        sink = _text(data, "sink", where)
+        options: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in ("sink", "min_severity", "owners", "kinds"):
+                continue
+            if key in cls._SECRET_KEYS:
+                options[key] = _secret(value, f"{where}.{key}", env)
+            elif isinstance(value, str) and value.startswith("env:"):
+                options[key] = _secret(value, f"{where}.{key}", env).reveal()
+            else:
+                options[key] = value
+        severity = str(data.get("min_severity", "info")).lower()
+        if severity not in ("info", "warning", "error", "critical"):
+            raise ConfigurationError(f"{where}.min_severity must be info/warning/error/critical")
+        owners = data.get("owners")
+        kinds = data.get("kinds")
+        for name, value in (("owners", owners), ("kinds", kinds)):
+            if value is not None and (
+                not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+            ):
+                raise ConfigurationError(f"{where}.{name} must be a list of strings")
+        return cls(
+            sink=sink,
+            min_severity=severity,
+            owners=tuple(owners) if owners is not None else None,
+            kinds=tuple(kinds) if kinds is not None else None,
+            options=options,
+        )
+
+
+@attrs.frozen(kw_only=True)
 class SyncConfig:
     """Everything the :class:`~mirakl_sync.engine.Synchronizer` needs besides live objects."""
 
@@ -374,6 +428,7 @@ class SyncConfig:
     feeds: FeedConfig = attrs.field(factory=FeedConfig)
     jobs: JobIntervals = attrs.field(factory=JobIntervals)
     storage: str = "sqlite:///mirakl-sync.db"
+    alerts: tuple[AlertConfig, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if not self.shops:
@@ -395,7 +450,9 @@ class SyncConfig:
     ) -> SyncConfig:
         """Build and validate from plain data (as parsed from TOML)."""
         env = os.environ if env is None else env
-        _check_keys(data, {"storage", "inventory_planner", "feeds", "jobs", "shops"}, "config")
+        _check_keys(
+            data, {"storage", "inventory_planner", "feeds", "jobs", "shops", "alerts"}, "config"
+        )
         merged = _apply_env_overrides(data, env)
         shops = merged.get("shops")
         if not isinstance(shops, list) or not shops:
@@ -410,6 +467,9 @@ class SyncConfig:
             feeds=FeedConfig.from_mapping(merged.get("feeds", {})),
             jobs=JobIntervals.from_mapping(merged.get("jobs", {})),
             storage=storage,
+            alerts=tuple(
+                AlertConfig.from_mapping(a, i, env) for i, a in enumerate(merged.get("alerts", []))
+            ),
         )
 
     @classmethod

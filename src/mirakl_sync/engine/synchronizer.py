@@ -124,7 +124,12 @@ class Synchronizer:
         self._clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.storage: Storage = open_storage(storage if storage is not None else config.storage)
-        self.alerts = tuple(alerts)
+        self.alerts = tuple(alerts) if alerts else self._configured_sinks()
+        names = [sink.name for sink in self.alerts]
+        if len(set(names)) != len(names):
+            raise ConfigurationError(
+                "alert sinks need distinct names (delivery is recorded per sink name)"
+            )
         self.feed_directory = Path(feed_directory or config.feeds.directory)
         self._owned_clients: list[MiraklClient] = []
         clients = self._clients(mirakl)
@@ -173,6 +178,19 @@ class Synchronizer:
             self._owned_clients.append(client)
             clients[shop.key] = client
         return clients
+
+    def _configured_sinks(self) -> tuple[AlertSink, ...]:
+        from mirakl_sync.alerts import Route, load_sink
+
+        sinks = []
+        for entry in self.config.alerts:
+            route = Route(
+                min_severity=entry.min_severity,
+                owners=frozenset(entry.owners) if entry.owners is not None else None,
+                kinds=frozenset(entry.kinds) if entry.kinds is not None else None,
+            )
+            sinks.append(load_sink(entry.sink, route=route, **dict(entry.options)))
+        return tuple(sinks)
 
     def _default_stock_source(self, inventory_planner: object | None) -> StockSource:
         from mirakl_sync.engine.sources import InventoryPlannerStockSource
