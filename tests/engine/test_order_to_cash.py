@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mirakl_sync.engine.jobs.dispatch import HostFulfilment, ReturnLine
+from mirakl_sync.engine.jobs.finance import export_statement
 from tests.engine.world import SHOP, World, make_world, stock
 
 
@@ -185,3 +186,8 @@ def test_finance_statement_balances_to_the_cent(world: World) -> None:
     kinds = Counter(a.kind for a in world.sink.alerts)
     assert kinds["COMMISSION_MISMATCH"] == 0
     assert report.to_records()
+    orders_csv, periods_csv = export_statement(report, world.feed_dir.parent / "finance")
+    rows = orders_csv.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 31  # header + 30 orders
+    assert rows[0].startswith("order_id,currency,created_at,value,commission")
+    assert periods_csv.read_text(encoding="utf-8").count("\n") >= 2

@@ -9,9 +9,11 @@ a cent), and :func:`finance_statement` gives the per-order and per-period statem
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from mirakl_sync.core.finance import FinanceReport, Transaction, reconcile_finance
 from mirakl_sync.core.models import OrderId, OrderLineId
@@ -19,7 +21,13 @@ from mirakl_sync.engine.runtime import ShopRuntime
 from mirakl_sync.mirakl.models import Transaction as WireTransaction
 from mirakl_sync.storage.records import LedgerEvent
 
-__all__ = ["FINANCE_FLOW", "finance_statement", "pull_transactions", "transactions"]
+__all__ = [
+    "FINANCE_FLOW",
+    "export_statement",
+    "finance_statement",
+    "pull_transactions",
+    "transactions",
+]
 
 FINANCE_FLOW = "finance"
 OVERLAP = timedelta(minutes=10)
@@ -112,3 +120,25 @@ def finance_statement(runtime: ShopRuntime) -> FinanceReport:
         now=runtime.now(),
         tolerance=runtime.thresholds.money_tolerance,
     )
+
+
+def export_statement(report: FinanceReport, directory: Path | str) -> tuple[Path, Path]:
+    """Write a statement for month-end: ``finance-orders.csv`` (one row per order: value,
+    commission, refunds, payout, TL02 payout, difference) and ``finance-periods.csv`` (per month
+    and currency). Money is written with its exact decimals. Returns both paths."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = (folder / "finance-orders.csv", folder / "finance-periods.csv")
+    tables = (
+        [o.to_record() for o in report.orders],
+        [p.to_record() for p in report.periods],
+    )
+    for path, rows in zip(paths, tables, strict=True):
+        tmp = path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            if rows:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        tmp.replace(path)
+    return paths
