@@ -3,6 +3,7 @@
 * ``mirakl-sync demo``: the whole loop against the sandboxes on SQLite (no account needed).
 * ``mirakl-sync run --config sync.toml [--once]``: run the synchronizer against real endpoints.
 * ``mirakl-sync health --config sync.toml``: print the health report from the storage.
+* ``mirakl-sync report --config sync.toml --html report.html``: the same as a web page.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     health = commands.add_parser("health", help="print the health report from the storage")
     health.add_argument("--config", type=Path, required=True)
+
+    report = commands.add_parser("report", help="write the health report as an HTML page")
+    report.add_argument("--config", type=Path, required=True)
+    report.add_argument("--html", type=Path, required=True, help="the page to write")
+    report.add_argument("--title", default="mirakl_sync health")
     return parser
 
 
@@ -64,6 +70,17 @@ def _health(config_path: Path) -> int:
         return 0 if report.ok else 1
 
 
+def _report(config_path: Path, html_path: Path, title: str) -> int:
+    from mirakl_sync.engine import SyncConfig, Synchronizer
+    from mirakl_sync.engine.protocols import StaticStockSource
+
+    with Synchronizer(SyncConfig.from_toml(config_path), stock_source=StaticStockSource()) as sync:
+        health = sync.health()
+        html_path.write_text(health.to_html(sync.open_discrepancies(), title=title), "utf-8")
+        print(f"wrote {html_path}")
+        return 0 if health.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -81,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args.config, args.once)
         if args.command == "health":
             return _health(args.config)
+        if args.command == "report":
+            return _report(args.config, args.html, args.title)
     except MiraklSyncError as exc:
         print(f"mirakl-sync: {exc}", file=sys.stderr)
         return 2

@@ -6,12 +6,16 @@ Both render as one line in a terminal, as an HTML table in Jupyter, and convert 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import attrs
 
 from mirakl_sync._display import RecordsDisplayMixin, Scalar
+
+if TYPE_CHECKING:
+    from mirakl_sync.storage.records import DiscrepancyRecord
 
 __all__ = ["FlowHealth", "HealthReport", "JobResult", "RunReport"]
 
@@ -152,6 +156,16 @@ class HealthReport(RecordsDisplayMixin):
             ),
             ("failed alert deliveries", self.failed_alert_deliveries),
         ]
+
+    def to_html(
+        self, discrepancies: Sequence[DiscrepancyRecord] = (), *, title: str = "mirakl_sync health"
+    ) -> str:
+        """A self-contained HTML page (no external assets) for an operations lead: flows,
+        backlog, acceptance slack, open discrepancies by owner team and severity, small charts
+        (see :mod:`mirakl_sync.engine.html_report`)."""
+        from mirakl_sync.engine.html_report import render_health_html
+
+        return render_health_html(self, discrepancies, title=title)
 
     def to_text(self) -> str:
         """A plain-text table for terminals."""

@@ -66,7 +66,7 @@ from mirakl_sync.mirakl.models import Order as MiraklOrder
 from mirakl_sync.mirakl.models import OrderExportRequest
 from mirakl_sync.mirakl.resources.orders import MAX_EXPORT_RANGE
 from mirakl_sync.storage import Storage, open_storage
-from mirakl_sync.storage.records import DiscrepancyStatus, OutboxStatus
+from mirakl_sync.storage.records import DiscrepancyRecord, DiscrepancyStatus, OutboxStatus
 
 logger = logging.getLogger("mirakl_sync.engine")
 
@@ -562,6 +562,18 @@ class Synchronizer:
             open_discrepancies=dict(severities),
             failed_alert_deliveries=failed_alerts,
         )
+
+    def open_discrepancies(self) -> list[DiscrepancyRecord]:
+        """Every open discrepancy of every shop."""
+        return [
+            record
+            for shop in self.runtimes
+            for record in self.storage.list_discrepancies(shop=shop, status=DiscrepancyStatus.OPEN)
+        ]
+
+    def health_html(self, *, title: str = "mirakl_sync health") -> str:
+        """The health report as a self-contained HTML page."""
+        return self.health().to_html(self.open_discrepancies(), title=title)
 
     # -- lifecycle ------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """Typed client for the Mirakl Seller API.
 
-``MiraklClient`` / ``AsyncMiraklClient`` expose the resources ``orders``, ``offers``, ``stock``,
-``finance`` and ``platform``; ``OPERATIONS`` lists every Mirakl operation implemented with its HTTP
-method and path template.
+``MiraklClient`` / ``AsyncMiraklClient`` expose the resources ``orders``, ``shipments``,
+``offers``, ``stock``, ``finance`` and ``platform``; ``OPERATIONS`` lists every Mirakl operation
+implemented with its HTTP method and path template.
 """
 
 from mirakl_sync._http import CallBudget, Limit, RetryPolicy, Secret

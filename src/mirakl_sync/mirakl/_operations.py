@@ -93,6 +93,8 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             _op("PC01", "GET", "/api/platform/configuration", "Platform configuration"),
             _op("RE01", "GET", "/api/reasons", "List reasons"),
             _op("SH21", "GET", "/api/shipping/carriers", "List carriers"),
+            _op("ST01", "POST", "/api/shipments", "Create shipments"),
+            _op("ST11", "GET", "/api/shipments", "List shipments"),
         ]
     )
 )

@@ -30,11 +30,13 @@ from mirakl_sync.mirakl.resources import (
     AsyncOffers,
     AsyncOrders,
     AsyncPlatform,
+    AsyncShipments,
     AsyncStock,
     Finance,
     Offers,
     Orders,
     Platform,
+    Shipments,
     Stock,
 )
 
@@ -135,8 +137,8 @@ class MiraklClient:
             :class:`~mirakl_sync.errors.CallBudgetExceededError` is raised.
         verify: TLS certificate verification (on by default; turning it off warns).
 
-    Resources: ``orders``, ``offers``, ``stock``, ``finance``, ``platform``. Use as a context
-    manager or call :meth:`close`.
+    Resources: ``orders``, ``shipments``, ``offers``, ``stock``, ``finance``, ``platform``. Use
+    as a context manager or call :meth:`close`.
     """
 
     def __init__(
@@ -189,6 +191,11 @@ class MiraklClient:
     def orders(self) -> Orders:
         """Orders: OR11, OR13-OR15, OR21, OR23, OR24, OR28-OR30."""
         return Orders(self._transport)
+
+    @cached_property
+    def shipments(self) -> Shipments:
+        """Multiple shipments (partial shipping): ST01, ST11."""
+        return Shipments(self._transport)
 
     @cached_property
     def offers(self) -> Offers:
@@ -280,6 +287,11 @@ class AsyncMiraklClient:
     def orders(self) -> AsyncOrders:
         """Orders: OR11, OR13-OR15, OR21, OR23, OR24, OR28-OR30."""
         return AsyncOrders(self._transport)
+
+    @cached_property
+    def shipments(self) -> AsyncShipments:
+        """Multiple shipments (partial shipping): ST01, ST11."""
+        return AsyncShipments(self._transport)
 
     @cached_property
     def offers(self) -> AsyncOffers:

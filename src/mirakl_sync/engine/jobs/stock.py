@@ -313,6 +313,12 @@ def track_imports(runtime: ShopRuntime) -> Counter[str]:
             cursor = _stock_cursor(runtime)
             cursor["imports_done"] = int(cursor.get("imports_done", 0)) + 1
             storage.set_checkpoint(shop, STOCK_FLOW, cursor, now=now)
+            # Earlier finished imports are superseded: lines that failed then were not
+            # confirmed, so they were in this import again (and fail here again if they still
+            # do). Keeping them would hold their STOCK_IMPORT_ERROR open forever.
+            for older in storage.list_pending_imports(shop):
+                if older.import_id != pending.import_id and older.status not in OPEN_STATUSES:
+                    storage.delete_pending_import(shop, older.import_id)
         crash_point("stock.after_import_recorded")
         counts["lines_confirmed"] += len(ok)
         counts["lines_in_error"] += len(error_rows)
