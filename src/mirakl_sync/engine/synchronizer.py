@@ -93,8 +93,8 @@ class Synchronizer:
         alerts: alert sinks for new discrepancies.
         stock_source: where available stock comes from (default: Inventory Planner variants).
         order_sink: where sales orders are created (default: the ledger itself).
-        mapping / rules: explicit offer -> item mappings and SKU rules (stored mappings and
-            identity apply too).
+        mapping: explicit offer -> item mappings (stored mappings and identity apply too).
+        rules: SKU rules (prefix/suffix per marketplace, multipacks).
         thresholds: discrepancy thresholds.
         clock: the current time (tests and the sandbox pass their clock).
         worker_id: this worker's name in leases (default: host:pid:random).
