@@ -75,8 +75,12 @@ class RecordingMirakl:
             return _json({"status": "COMPLETED", "urls": [EXPORT_URL]})
         if op == "OR15":
             return _json({"orders": example_body("OR11")["orders"]})
-        status = 201 if op in {"OF01", "STO01"} else 200
-        return _json(example_body(op), status)
+        status = 201 if op in {"OF01", "STO01", "ST01"} else 200
+        body = example_body(op)
+        if "page_token" in request.url.params and isinstance(body, dict):
+            # A seek listing's example carries a next_page_token: end the listing on page two.
+            body = {k: v for k, v in body.items() if k != "next_page_token"}
+        return _json(body, status)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)

@@ -29,7 +29,12 @@ from mirakl_sync.mirakl.models import (
     OfferExportRequest,
     OrderExportRequest,
     RefundRequest,
+    ShipmentCreate,
+    ShipmentLineCreate,
+    ShipmentOrigin,
+    ShipmentTrackingCreate,
     StockUpdate,
+    Warehouse,
 )
 from tests.mirakl.mock_mirakl import API_KEY, BASE_URL, EXPORT_URL, RecordingMirakl, identify
 from tests.openapi_spec import (
@@ -140,6 +145,38 @@ _TL02_FILTERS: dict[str, Any] = {
     "page_size": 2000,
 }
 
+_SHIPMENTS = [
+    ShipmentCreate(
+        order_id="O-1",
+        shipment_lines=[
+            ShipmentLineCreate(order_line_id="O-1-1", quantity=2, package_reference="PKG-1"),
+            ShipmentLineCreate(order_line_id="O-1-2", quantity=1),
+        ],
+        tracking=ShipmentTrackingCreate(
+            carrier_code="UPS",
+            carrier_name="UPS",
+            carrier_standard_code="UPS",
+            tracking_number="1Z999",
+            tracking_url="https://ups.example/track/1Z999",
+        ),
+        shipped=True,
+        invoice_reference="INV-2026_01",
+        shipping_from=ShipmentOrigin(warehouse=Warehouse(code="PARIS")),
+    ),
+    ShipmentCreate(
+        order_id="O-1",
+        shipment_lines=[ShipmentLineCreate(order_line_id="O-1-1", quantity=1)],
+    ),
+]
+_ST11_FILTERS: dict[str, Any] = {
+    "shipment_state_codes": ["SHIPPING", "SHIPPED"],
+    "customer_debit_state_codes": ["NO_DEBIT"],
+    "last_updated_from": T0,
+    "last_updated_to": T1,
+    "sort_order": "asc",
+    "page_size": 100,
+}
+
 # One entry per operation: the public call(s) that exercise it with every option set.
 CALLS: dict[str, list[Invocation]] = {
     "OR11": [
@@ -209,6 +246,11 @@ CALLS: dict[str, list[Invocation]] = {
     "PC01": [call("platform", "configuration")],
     "RE01": [call("platform", "reasons", type="REFUND")],
     "SH21": [call("platform", "carriers")],
+    "ST01": [call("shipments", "create", _SHIPMENTS)],
+    "ST11": [
+        call("shipments", "list", **_ST11_FILTERS),
+        call("shipments", "list", order_ids=[f"O-{i}" for i in range(150)]),
+    ],
 }
 
 
@@ -329,6 +371,81 @@ def test_tl02_continuation_sends_only_the_page_token() -> None:
     assert first_params["limit"] == "1"
     assert first_params["shop_id"] == "7"
     assert list(mirakl.requests[1].url.params.multi_items()) == [("page_token", "tok-2")]
+
+
+def test_st11_batches_order_ids_by_100_and_continues_with_the_token_only() -> None:
+    load_spec()
+    mirakl = RecordingMirakl()
+    client = MiraklClient(BASE_URL, API_KEY, transport=mirakl.transport(), call_budget=None)
+    list(client.shipments.list(order_ids=[f"O-{i}" for i in range(250)], page_size=10))
+    sizes = [
+        len(r.url.params.get_list("order_id"))
+        for r in mirakl.requests
+        if "page_token" not in r.url.params
+    ]
+    assert sizes == [100, 100, 50]
+    continuation = [r for r in mirakl.requests if "page_token" in r.url.params]
+    assert continuation
+    assert all(len(r.url.params.multi_items()) == 1 for r in continuation)
+    assert all(r.url.params["limit"] == "10" for r in mirakl.requests if "limit" in r.url.params)
+
+
+def test_st01_body_and_limits() -> None:
+    load_spec()
+    mirakl = RecordingMirakl()
+    client = MiraklClient(BASE_URL, API_KEY, transport=mirakl.transport(), call_budget=None)
+    result = client.shipments.create(_SHIPMENTS)
+    assert [e.order_id for e in result.shipment_errors] == ["leadtime-ship02-A", "7263625-A"]
+    assert result.shipment_success[0].shipment_lines[1].quantity == 3
+    (request,) = mirakl.requests
+    body = json.loads(request.content)
+    first = body["shipments"][0]
+    assert first["shipped"] is True
+    assert first["shipment_lines"][0] == {
+        "order_line_id": "O-1-1",
+        "quantity": 2,
+        "package_reference": "PKG-1",
+    }
+    assert first["shipping_from"] == {"warehouse": {"code": "PARIS"}}
+    second = body["shipments"][1]
+    assert second == {
+        "order_id": "O-1",
+        "shipment_lines": [{"order_line_id": "O-1-1", "quantity": 1}],
+        "shipped": False,
+    }
+    one = ShipmentCreate(
+        order_id="O", shipment_lines=[ShipmentLineCreate(order_line_id="L", quantity=1)]
+    )
+    with pytest.raises(ValueError, match="at most 1000"):
+        client.shipments.create([one] * 1001)
+    with pytest.raises(ValueError, match="at least one"):
+        client.shipments.create([])
+    with pytest.raises(TypeError):
+        client.shipments.create(one)  # type: ignore[arg-type]
+    assert len(mirakl.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: ShipmentLineCreate(order_line_id="L", quantity=0),
+        lambda: ShipmentLineCreate(order_line_id="L", quantity=True),
+        lambda: ShipmentLineCreate(order_line_id=" ", quantity=1),
+        lambda: ShipmentCreate(order_id="O", shipment_lines=[]),
+        lambda: ShipmentCreate(
+            order_id="", shipment_lines=[ShipmentLineCreate(order_line_id="L", quantity=1)]
+        ),
+        lambda: ShipmentCreate(
+            order_id="O",
+            shipment_lines=[ShipmentLineCreate(order_line_id="L", quantity=1)],
+            invoice_reference="no spaces allowed",
+        ),
+        lambda: ShipmentTrackingCreate(tracking_number="1Z"),
+    ],
+)
+def test_shipment_requests_are_checked_before_sending(build: Any) -> None:
+    with pytest.raises(ValueError):
+        build()
 
 
 def _wire(request: httpx.Request) -> tuple[str, str, object]:

@@ -42,7 +42,13 @@ from mirakl_sync.mirakl.models import (
     ReasonType,
     RefundResult,
     RefundState,
+    Shipment,
+    ShipmentDebitState,
+    ShipmentResult,
+    ShipmentState,
     TaxCalculationRule,
+    TrackingMilestoneType,
+    TrackingValidityStatus,
     Transaction,
     TransactionType,
 )
@@ -250,6 +256,8 @@ OPS_WITH_ENUMS = {
     "TL02",
     "PC01",
     "RE01",
+    "ST01",
+    "ST11",
 }
 
 
@@ -398,6 +406,85 @@ def test_pc01_features_and_raw() -> None:
     assert config.timezone == body["timezone"]
 
 
+def test_st01_business_example_values() -> None:
+    (result,) = parse("ST01", _example("ST01", "application/json-0"))
+    assert isinstance(result, ShipmentResult)
+    assert [e.order_id for e in result.shipment_errors] == ["leadtime-ship02-A", "7263625-A"]
+    assert result.shipment_errors[1].message == "Shipment quantity is invalid."
+    first, second = result.shipment_success
+    assert first.id == "f40bf65e-a320-41d3-878c-36ce9e1144ce"
+    assert first.status is ShipmentState.SHIPPING
+    assert first.status_customer_debit is ShipmentDebitState.NO_DEBIT
+    assert first.last_updated_date is None  # "required" by the schema, null in the example
+    assert first.created_date == dt.datetime(2021, 7, 6, 8, 7, 22, 326000, tzinfo=dt.UTC)
+    assert [(ln.order_line_id, ln.quantity) for ln in first.shipment_lines] == [
+        ("ORDER_01-A-1", 1),
+        ("ORDER_01-A-2", 3),
+    ]
+    assert first.tracking is not None
+    assert first.tracking.tracking_number == "1Z2356F1ZJ98L9733M5"
+    assert first.tracking.milestones == ()
+    assert first.shipping_from is not None
+    assert first.shipping_from.warehouse is not None
+    assert first.shipping_from.warehouse.code == "DEFAULT_WAREHOUSE"
+    assert first.shipment_additional_information[0].value == "IUYHJ777-98"
+    assert second.status is ShipmentState.SHIPPED
+    assert second.shipped_date == dt.datetime(2021, 7, 6, 10, 24, 36, 326000, tzinfo=dt.UTC)
+
+
+def test_st01_st11_generated_examples_have_quantity_zero() -> None:
+    # The schema's minimum is 1; Mirakl's generated examples send 0: parsed as sent.
+    (result,) = parse("ST01", _example("ST01", "application/json-auto"))
+    assert isinstance(result, ShipmentResult)
+    assert result.shipment_success[0].shipment_lines[0].quantity == 0
+    (shipment,) = parse("ST11", _example("ST11", "application/json-auto"))
+    assert isinstance(shipment, Shipment)
+    assert shipment.shipment_lines[0].quantity == 0
+    assert shipment.tracking is not None
+    expected = shipment.tracking.carrier_expected_delivery_date
+    assert expected is not None
+    assert expected.earliest is not None
+    assert expected.earliest.date == "string"  # dates are kept as the strings sent
+
+
+def test_st11_business_example_values() -> None:
+    shipments = parse("ST11", _example("ST11", "application/json-0"))
+    assert [s.order_id for s in shipments] == [
+        "ORDER_01-A",
+        "ORDER_02-A",
+        "ORDER_03-A",
+        "ORDER_04-A",
+    ]
+    first = shipments[0]
+    assert isinstance(first, Shipment)
+    assert first.status is ShipmentState.SHIPPED
+    assert first.tracking is not None
+    assert first.tracking.validity_status is TrackingValidityStatus.VERIFIED
+    milestones = first.tracking.milestones
+    assert [m.type for m in milestones] == [
+        TrackingMilestoneType.IN_TRANSIT,
+        TrackingMilestoneType.OUT_FOR_DELIVERY,
+        TrackingMilestoneType.DELIVERED,
+    ]
+    assert milestones[0].occurrence_date is not None
+    assert milestones[0].occurrence_date.offset == "+02:00"
+    assert milestones[0].additional_info is not None
+    assert milestones[0].additional_info.type == "DELIVERY_ATTEMPTED"
+    # The example names the window carrier_estimated_delivery_date (schema: ..._expected_...).
+    window = first.tracking.carrier_estimated_delivery_date
+    assert window is not None
+    assert window.latest is not None
+    assert (window.latest.date, window.latest.time) == ("2024-02-14", "18:19:42")
+    assert first.tracking.last_known_location is not None
+    assert first.tracking.last_known_location.location == "PARIS"
+    assert shipments[1].status is ShipmentState.CLOSED
+    assert shipments[2].shipped_date is None
+    last = shipments[3]
+    assert last.status_customer_debit is ShipmentDebitState.DEBIT_OK
+    assert last.payment_details is not None
+    assert last.payment_details.transaction_number == "tx-123456"
+
+
 def test_order_deprecated_payment_type_fallback() -> None:
     order = converter.structure({"order_id": "O-1", "paymentType": "Visa"}, Order)
     assert order.payment_type == "Visa"
@@ -431,6 +518,11 @@ _ENUM_SOURCES: list[tuple[type[enum.Enum], str, str]] = [
     (TransactionType, "TL02_Response_200_Data", "type"),
     (ReasonType, "RE01_Response_200_Reasons", "type"),
     (OrderAcceptanceMode, "PC01_Response_200_Features_OrderWorkflows", "order_acceptance"),
+    (ShipmentState, "ST01_Response_201_ShipmentSuccess", "status"),
+    (ShipmentState, "ST11_Response_200_Data", "status"),
+    (ShipmentDebitState, "ST11_Response_200_Data", "status_customer_debit"),
+    (TrackingValidityStatus, "ST11_Response_200_Data_Tracking", "validity_status"),
+    (TrackingMilestoneType, "ST11_Response_200_Data_Tracking_Milestones", "type"),
 ]
 
 

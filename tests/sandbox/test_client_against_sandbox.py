@@ -11,13 +11,17 @@ from decimal import Decimal
 
 import pytest
 
-from mirakl_sync.errors import InvalidStateError, NotFoundError
+from mirakl_sync.errors import BadRequestError, InvalidStateError, NotFoundError
 from mirakl_sync.mirakl import AsyncMiraklClient, MiraklClient
 from mirakl_sync.mirakl.models import (
     CancelationRequest,
     OfferExportRequest,
     OrderExportRequest,
     RefundRequest,
+    ShipmentCreate,
+    ShipmentLineCreate,
+    ShipmentState,
+    ShipmentTrackingCreate,
     StockUpdate,
 )
 from mirakl_sync.sandbox import DEFAULT_API_KEY, MiraklSandbox, place_orders, seed_catalogue
@@ -168,6 +172,143 @@ def test_finance_and_platform_operations(sandbox: MiraklSandbox, client: MiraklC
     assert client.platform.configuration().timezone == "Europe/Paris"  # PC01
     assert any(r.code == "16" for r in client.platform.reasons())  # RE01
     assert "UPS" in {c.code for c in client.platform.carriers()}  # SH21
+
+
+def _shipping_order(
+    sandbox: MiraklSandbox, client: MiraklClient, lines: list[tuple[str, int]]
+) -> str:
+    order = sandbox.place_order(lines)
+    client.orders.accept(order.order_id, {ln.order_line_id: True for ln in order.lines})
+    sandbox.confirm_payment(order.order_id)
+    return order.order_id
+
+
+def test_shipment_operations(sandbox: MiraklSandbox, client: MiraklClient) -> None:
+    config = client.platform.configuration()  # PC01
+    assert config.features is not None
+    assert config.features.shipment is not None
+    assert config.features.shipment.multi_shipment is True
+    order_id = _shipping_order(sandbox, client, [("SKU-0001", 3), ("SKU-0002", 1)])
+    other_id = _shipping_order(sandbox, client, [("SKU-0003", 1)])
+    first, second = (f"{order_id}-1", f"{order_id}-2")
+    result = client.shipments.create(  # ST01: partial shipment + an error
+        [
+            ShipmentCreate(
+                order_id=order_id,
+                shipment_lines=[ShipmentLineCreate(order_line_id=first, quantity=2)],
+                tracking=ShipmentTrackingCreate(carrier_code="UPS", tracking_number="1Z7"),
+                shipped=True,
+                invoice_reference="INV-7",
+            ),
+            ShipmentCreate(
+                order_id=order_id,
+                shipment_lines=[ShipmentLineCreate(order_line_id=second, quantity=2)],
+            ),
+            ShipmentCreate(
+                order_id=other_id,
+                shipment_lines=[ShipmentLineCreate(order_line_id=f"{other_id}-1", quantity=1)],
+            ),
+        ]
+    )
+    assert [s.order_id for s in result.shipment_success] == [order_id, other_id]
+    created = result.shipment_success[0]
+    assert created.status is ShipmentState.SHIPPED
+    assert created.tracking is not None
+    assert created.tracking.tracking_url == "https://www.ups.com/track?tracknum=1Z7"
+    assert [(e.order_id, e.message) for e in result.shipment_errors] == [
+        (order_id, "Shipment quantity is invalid.")
+    ]
+    assert client.orders.get(order_id).order_state == "SHIPPING"  # partially shipped
+
+    rest = client.shipments.create(
+        [
+            ShipmentCreate(
+                order_id=order_id,
+                shipment_lines=[
+                    ShipmentLineCreate(order_line_id=first, quantity=1),
+                    ShipmentLineCreate(order_line_id=second, quantity=1),
+                ],
+                tracking=ShipmentTrackingCreate(
+                    carrier_name="Coursier", tracking_url="https://c.test/1"
+                ),
+                shipped=True,
+            )
+        ]
+    )
+    assert not rest.shipment_errors
+    shipped = client.orders.get(order_id)
+    assert shipped.order_state == "SHIPPED"
+    assert all(line.shipped_date is not None for line in shipped.order_lines)
+
+    listed = list(client.shipments.list(page_size=1))  # ST11, several pages
+    in_creation_order = sorted(sandbox.state.shipments.values(), key=lambda s: s.seq)
+    assert [s.id for s in listed] == [s.id for s in in_creation_order]
+    assert len(listed) == 3
+    mine = list(client.shipments.list(order_ids=[order_id], shipment_state_codes=["SHIPPED"]))
+    assert [[(ln.order_line_id, ln.quantity) for ln in s.shipment_lines] for s in mine] == [
+        [(first, 2)],
+        [(first, 1), (second, 1)],
+    ]
+    waiting = list(client.shipments.list(shipment_state_codes=[ShipmentState.SHIPPING]))
+    assert [s.order_id for s in waiting] == [other_id]
+    sandbox.clock.advance(minutes=1)
+    since = sandbox.clock.now()
+    sandbox.ship_shipment(waiting[0].id)
+    updated = list(client.shipments.list(last_updated_from=since, sort_order="desc"))
+    assert [s.id for s in updated] == [waiting[0].id]
+    assert client.orders.get(other_id).order_state == "SHIPPED"
+    assert {"ST01", "ST11"} <= set(sandbox.calls.operations())
+
+
+def test_shipments_when_the_platform_has_no_multi_shipment(sandbox: MiraklSandbox) -> None:
+    sandbox.multi_shipment = False
+    with make_client(sandbox) as client:
+        config = client.platform.configuration()
+        assert config.features is not None
+        assert config.features.shipment is not None
+        assert config.features.shipment.multi_shipment is False
+        order_id = _shipping_order(sandbox, client, [("SKU-0001", 1)])
+        shipment = ShipmentCreate(
+            order_id=order_id,
+            shipment_lines=[ShipmentLineCreate(order_line_id=f"{order_id}-1", quantity=1)],
+        )
+        with pytest.raises(BadRequestError) as info:
+            client.shipments.create([shipment])
+        assert info.value.error_code == "MULTI_SHIPMENT_FEATURE_DISABLED"
+        with pytest.raises(BadRequestError):
+            list(client.shipments.list())
+        client.orders.ship(order_id)  # OR24 still ships whole orders
+    assert sandbox.order(order_id).state == "SHIPPED"
+
+
+def test_async_shipments(sandbox: MiraklSandbox) -> None:
+    with make_client(sandbox) as client:
+        order_id = _shipping_order(sandbox, client, [("SKU-0001", 2)])
+
+    async def main() -> list[int | None]:
+        async with AsyncMiraklClient(
+            BASE, DEFAULT_API_KEY, transport=sandbox.transport(), now=sandbox.clock.now
+        ) as aclient:
+            for _ in range(2):
+                result = await aclient.shipments.create(
+                    [
+                        ShipmentCreate(
+                            order_id=order_id,
+                            shipment_lines=[
+                                ShipmentLineCreate(order_line_id=f"{order_id}-1", quantity=1)
+                            ],
+                            shipped=True,
+                        )
+                    ]
+                )
+                assert not result.shipment_errors
+            return [
+                s.shipment_lines[0].quantity
+                async for s in aclient.shipments.list(order_ids=[order_id], page_size=1)
+            ]
+
+    assert asyncio.run(main()) == [1, 1]
+    assert sandbox.order(order_id).state == "SHIPPED"
 
 
 def test_the_sandbox_serves_every_client_operation(sandbox: MiraklSandbox) -> None:

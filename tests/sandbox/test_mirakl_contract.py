@@ -39,6 +39,8 @@ CLIENT_OPERATIONS = (
     "PC01",
     "RE01",
     "SH21",
+    "ST01",
+    "ST11",
 )
 
 
@@ -174,7 +176,71 @@ def test_responses_validate_against_the_spec(mirakl: MiraklSandbox, client: http
     sto_id = check("STO01", sto, "201")["import_id"]
     check("STO02", client.get(f"/api/offers/stock/imports/{sto_id}/status"))
 
+    multi = mirakl.place_order([("SKU-1", 3), ("SKU-2", 1)])
+    lines = [{"id": ln.order_line_id, "accepted": True} for ln in multi.lines]
+    client.put(f"/api/orders/{multi.order_id}/accept", json={"order_lines": lines})
+    mirakl.confirm_payment(multi.order_id)
+    first, second = (ln.order_line_id for ln in multi.lines)
+    created = check(
+        "ST01",
+        client.post(
+            "/api/shipments",
+            json={
+                "shipments": [
+                    {
+                        "order_id": multi.order_id,
+                        "shipment_lines": [
+                            {"order_line_id": first, "quantity": 2, "package_reference": "P1"}
+                        ],
+                        "tracking": {"carrier_code": "UPS", "tracking_number": "1Z9"},
+                        "shipped": True,
+                        "invoice_reference": "INV-1",
+                        "shipping_from": {"warehouse": {"code": "WH-A"}},
+                        "shipment_additional_information": [
+                            {"code": "DELIVERY_BILL_ID", "type": "STRING", "value": "B-1"}
+                        ],
+                    },
+                    {
+                        "order_id": multi.order_id,
+                        "shipment_lines": [{"order_line_id": second, "quantity": 1}],
+                        "tracking": {"carrier_name": "Coursier", "tracking_url": "https://c.test"},
+                    },
+                    {
+                        "order_id": multi.order_id,
+                        "shipment_lines": [{"order_line_id": first, "quantity": 5}],
+                    },
+                    {
+                        "order_id": new.order_id,
+                        "shipment_lines": [{"offer_sku": "SKU-1", "quantity": 1}],
+                    },
+                ]
+            },
+        ),
+        "201",
+    )
+    assert len(created["shipment_success"]) == 2
+    assert len(created["shipment_errors"]) == 2
+    listed = check("ST11", client.get("/api/shipments", params={"limit": 1}))
+    assert listed["next_page_token"]
+    check("ST11", client.get("/api/shipments", params={"page_token": listed["next_page_token"]}))
+    check(
+        "ST11",
+        client.get(
+            "/api/shipments",
+            params=[
+                ("order_id", multi.order_id),
+                ("shipment_state_code", "SHIPPED"),
+                ("shipment_customer_debit_state_code", "NO_DEBIT"),
+                ("last_updated_from", "2020-01-01T00:00:00Z"),
+                ("sort", "dateCreated,DESC"),
+            ],
+        ),
+    )
+    check("OR11", client.get("/api/orders", params={"order_ids": multi.order_id}))
+
     check("TL02", client.get("/api/sellerpayment/transactions_logs", params={"limit": 50}))
-    check("PC01", client.get("/api/platform/configuration"))
+    assert check("PC01", client.get("/api/platform/configuration"))["features"]["shipment"][
+        "multi_shipment"
+    ]
     check("RE01", client.get("/api/reasons"))
     check("SH21", client.get("/api/shipping/carriers"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from collections.abc import Iterable
 
 import attrs
 
@@ -155,6 +156,10 @@ def _invoice_reference(
         raise ValueError("invoice_reference must be at most 255 characters of [0-9a-zA-Z_-]")
 
 
+def _to_tuple(value: Iterable[ShipmentLineCreate]) -> tuple[ShipmentLineCreate, ...]:
+    return tuple(value)
+
+
 def _lines(
     instance: object,
     attribute: attrs.Attribute[tuple[ShipmentLineCreate, ...]],
@@ -179,7 +184,9 @@ class ShipmentCreate:
     """
 
     order_id: str = attrs.field(validator=_non_empty)
-    shipment_lines: tuple[ShipmentLineCreate, ...] = attrs.field(converter=tuple, validator=_lines)
+    shipment_lines: tuple[ShipmentLineCreate, ...] = attrs.field(
+        converter=_to_tuple, validator=_lines
+    )
     tracking: ShipmentTrackingCreate | None = None
     shipped: bool = False
     invoice_reference: str | None = attrs.field(default=None, validator=_invoice_reference)

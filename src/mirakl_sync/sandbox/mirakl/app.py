@@ -2,7 +2,7 @@
 
 Operations served (Mirakl operation codes): OR11, OR13, OR14, OR15, OR21, OR23, OR24, OR28,
 OR29, OR30, OF01, OF02, OF03, OF21, OF52, OF53, OF54, STO01, STO02, STO03, TL02, PC01, RE01,
-SH21. OR15 and OF54 download URLs are served by the sandbox itself under
+SH21, ST01, ST11. OR15 and OF54 download URLs are served by the sandbox itself under
 ``/sandbox/exports/...``. A few ``/sandbox/...`` control routes (clock, operator actions) let
 processes using the loopback server drive the simulation too.
 
@@ -44,6 +44,7 @@ from mirakl_sync.sandbox.mirakl.state import (
     MiraklState,
     Offer,
     Order,
+    Shipment,
     Shop,
     Transaction,
 )
@@ -56,11 +57,33 @@ DEFAULT_SHOP_ID = 2001
 ID_LIST_LIMIT = 100
 MAX_PAGE = 100
 TL02_MAX_LIMIT = 2000
+#: ST11 (and Mirakl's other seek listings but TL02/SBC11): ``limit`` 1-100, default 10.
+SEEK_MAX_LIMIT = 100
+SHIPMENT_STATES = (
+    "SHIPPING",
+    "READY_FOR_PICK_UP",
+    "SHIPMENT_PREPARED",
+    "SHIPPED",
+    "TO_COLLECT",
+    "RECEIVED",
+    "CANCELED",
+    "CLOSED",
+)
+SHIPMENT_DEBIT_STATES = (
+    "NO_DEBIT",
+    "NOT_STARTED",
+    "WAITING_TAX_CONFIRMATION",
+    "WAITING_OPERATOR_SYSTEM_CONTACT",
+    "WAITING_DEBIT_CONFIRMATION",
+    "DEBIT_OK",
+    "CANCELED",
+)
 
 _MIN = timedelta(minutes=1)
 
 #: Mirakl's published maximum call frequencies, enforced per shop (per import/export for the
-#: status and report operations, which Mirakl states per OR13/STO01 call).
+#: status and report operations, which Mirakl states per OR13/STO01 call). ST01 ("on each new
+#: shipment") and ST11 ("at each shipment page display") publish no numeric maximum.
 MIRAKL_FREQUENCY_LIMITS: dict[str, tuple[FrequencyLimit, ...]] = {
     "OR11": (FrequencyLimit(1, _MIN),),
     "OR13": (FrequencyLimit(1, timedelta(minutes=5)),),
@@ -192,6 +215,10 @@ class MiraklSandbox(BaseSandbox):
         faults: a :class:`~mirakl_sync.sandbox.faults.Faults` to share or pre-configure.
         default_shop: create shop ``2001`` with key ``"sandbox-shop-key"``.
         enforce_frequencies: answer 429 when Mirakl's maximum call frequencies are exceeded.
+        stock_api: False simulates an operator without STO01-STO03 (404).
+        multi_shipment: the operator's multi-shipment feature (PC01
+            ``features.shipment.multi_shipment``); when False, ST01 and ST11 answer 400
+            ``MULTI_SHIPMENT_FEATURE_DISABLED``.
         **options: passed to :class:`~mirakl_sync.sandbox.mirakl.state.MiraklState`
             (``acceptance_window``, ``payment_delay``, ``import_delay``, ``export_delay``,
             ``refund_delay``, ``update_overlap``, ``commission_rate``, ``vat_rate``,
@@ -209,6 +236,7 @@ class MiraklSandbox(BaseSandbox):
         default_shop: bool = True,
         enforce_frequencies: bool = True,
         stock_api: bool = True,
+        multi_shipment: bool = True,
         **options: Any,
     ) -> None:
         super().__init__(clock=clock, seed=seed, faults=faults)
@@ -219,6 +247,7 @@ class MiraklSandbox(BaseSandbox):
         self.enforce_frequencies = enforce_frequencies
         self.frequency_limits = dict(MIRAKL_FREQUENCY_LIMITS)
         self.platform_configuration = default_platform_configuration()
+        self.multi_shipment = multi_shipment
         self.clock.subscribe(self._on_clock)
         if default_shop:
             self.state.add_shop(
@@ -231,6 +260,20 @@ class MiraklSandbox(BaseSandbox):
             f"MiraklSandbox(shops={len(self.state.shops)}, offers={len(self.state.offers)}, "
             f"orders={len(self.state.orders)}, now={self.clock.now().isoformat()})"
         )
+
+    @property
+    def multi_shipment(self) -> bool:
+        """Whether ST01/ST11 are enabled: PC01 ``features.shipment.multi_shipment`` (settable)."""
+        features = self.platform_configuration.get("features") or {}
+        return bool((features.get("shipment") or {}).get("multi_shipment"))
+
+    @multi_shipment.setter
+    def multi_shipment(self, enabled: bool) -> None:
+        features = self.platform_configuration.setdefault("features", {})
+        shipment = features.setdefault(
+            "shipment", {"multi_part_item_shipment": False, "multi_shipment": False}
+        )
+        shipment["multi_shipment"] = bool(enabled)
 
     # -- convenience API for tests and scenarios (thread-safe) ------------------------------
 
@@ -298,6 +341,17 @@ class MiraklSandbox(BaseSandbox):
         """Customer: a line goes INCIDENT_OPEN."""
         with self._lock:
             return self.state.open_incident(order_id, line_id, reason_code)
+
+    def shipments(self, order_id: str) -> list[Shipment]:
+        """The ST01 shipments of an order, oldest first."""
+        with self._lock:
+            return self.state.order_shipments(order_id)
+
+    def ship_shipment(self, shipment_id: str) -> Shipment:
+        """Seller (ST24's effect, not routed): ship a SHIPPING shipment; the order becomes
+        SHIPPED once every unit is in a shipped shipment."""
+        with self._lock:
+            return self.state.ship_shipment(shipment_id)
 
     def pay_out(self, shop_id: int | None = None) -> Decimal:
         """Operator payout of PAYABLE transaction lines (TL02 PAYMENT line)."""
@@ -373,6 +427,8 @@ class MiraklSandbox(BaseSandbox):
         r("GET", "/api/platform/configuration", "PC01", self._pc01)
         r("GET", "/api/reasons", "RE01", self._re01)
         r("GET", "/api/shipping/carriers", "SH21", self._sh21)
+        r("POST", "/api/shipments", "ST01", self._st01)
+        r("GET", "/api/shipments", "ST11", self._st11)
         r("GET", "/sandbox/clock", "SANDBOX", self._sandbox_clock)
         r("POST", "/sandbox/clock/advance", "SANDBOX", self._sandbox_advance)
         r("POST", "/sandbox/orders", "SANDBOX", self._sandbox_place_order)
@@ -855,6 +911,110 @@ class MiraklSandbox(BaseSandbox):
     def _sh21(self, ctx: RequestContext) -> httpx.Response:
         """SH21: carriers usable in OR23."""
         return json_response({"carriers": self.state.carriers})
+
+    # -- multiple shipments (ST01, ST11) ---------------------------------------------------
+
+    def _require_multi_shipment(self) -> None:
+        if not self.multi_shipment:
+            raise HTTPProblem(
+                400,
+                "MULTI_SHIPMENT_FEATURE_DISABLED: multiple shipments are not enabled on this "
+                "platform (PC01 features.shipment.multi_shipment)",
+                code="MULTI_SHIPMENT_FEATURE_DISABLED",
+            )
+
+    def _st01(self, ctx: RequestContext) -> httpx.Response:
+        """ST01: create shipments (201; refused shipments in ``shipment_errors``)."""
+        self._require_multi_shipment()
+        body = ctx.json()
+        if not isinstance(body, dict):
+            raise HTTPProblem(400, "A JSON object is required", code="VALIDATION_ERROR")
+        created, errors = self._call(
+            self.state.create_shipments, ctx.shop_id, body.get("shipments")
+        )
+        return json_response(
+            {
+                "shipment_success": [render.shipment_json(s) for s in created],
+                "shipment_errors": [{"order_id": o, "message": m} for o, m in errors],
+            },
+            201,
+        )
+
+    def _seek_query(self, ctx: RequestContext) -> tuple[dict[str, list[str]], list[JSON] | None]:
+        """The parameters of a seek listing: from the ``page_token`` (which carries them and
+        the cursor; every other parameter is then ignored) or from the query string."""
+        token = ctx.q("page_token")
+        if token is not None:
+            state = _unb64(token)
+            if not isinstance(state, dict) or "params" not in state:
+                raise HTTPProblem(400, "Invalid page_token")
+            return state["params"], state.get("after")
+        params: dict[str, list[str]] = {}
+        for name, value in ctx.query:
+            if name != "shop_id":
+                params.setdefault(name, []).append(value)
+        return params, None
+
+    def _st11(self, ctx: RequestContext) -> httpx.Response:
+        """ST11: list shipments, seek pagination (``limit`` <= 100), oldest first by default."""
+        self._require_multi_shipment()
+        params, cursor = self._seek_query(ctx)
+
+        def one(name: str) -> str | None:
+            values = params.get(name)
+            return values[-1] if values else None
+
+        raw_limit = one("limit") or "10"
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= SEEK_MAX_LIMIT:
+            raise HTTPProblem(400, f"The limit parameter must be between 1 and {SEEK_MAX_LIMIT}")
+        limit = int(raw_limit)
+        order_ids = set(params.get("order_id", []))
+        if len(params.get("order_id", [])) > ID_LIST_LIMIT:
+            raise HTTPProblem(
+                400, f"The limit of {ID_LIST_LIMIT} is exceeded for the parameter : order_id"
+            )
+        for name, allowed in (
+            ("shipment_state_code", SHIPMENT_STATES),
+            ("shipment_customer_debit_state_code", SHIPMENT_DEBIT_STATES),
+        ):
+            for value in params.get(name, []):
+                if value not in allowed:
+                    raise HTTPProblem(400, f"Invalid value '{value}' for the parameter : {name}")
+        states = set(params.get("shipment_state_code", []))
+        debits = set(params.get("shipment_customer_debit_state_code", []))
+        sort_field, _, sort_dir = (one("sort") or "dateCreated").partition(",")
+        if sort_field != "dateCreated":
+            raise HTTPProblem(400, f"Invalid value '{sort_field}' for the parameter : sort")
+        descending = (sort_dir or "ASC").upper() == "DESC"
+        updated_from = one("last_updated_from")
+        updated_to = one("last_updated_to")
+        low = parse_datetime(updated_from, "last_updated_from") if updated_from else None
+        high = parse_datetime(updated_to, "last_updated_to") if updated_to else None
+
+        def keep(s: Shipment) -> bool:
+            return (
+                s.shop_id == ctx.shop_id
+                and (not order_ids or s.order_id in order_ids)
+                and (not states or s.status in states)
+                and (not debits or s.status_customer_debit in debits)
+                and (low is None or s.last_updated_date >= low)
+                and (high is None or s.last_updated_date <= high)
+            )
+
+        def key(s: Shipment) -> tuple[str, int]:
+            return (s.created_date.isoformat(), s.seq)
+
+        rows = sorted(
+            (s for s in self.state.shipments.values() if keep(s)), key=key, reverse=descending
+        )
+        if cursor is not None:
+            after = (str(cursor[0]), int(cursor[1]))
+            rows = [s for s in rows if (key(s) < after if descending else key(s) > after)]
+        page = rows[:limit]
+        body: dict[str, JSON] = {"data": [render.shipment_json(s) for s in page]}
+        if len(rows) > limit:
+            body["next_page_token"] = _b64({"params": params, "after": list(key(page[-1]))})
+        return json_response(body)
 
     # -- sandbox control (not Mirakl operations) -------------------------------------------
 

@@ -1,5 +1,5 @@
 """Mirakl's JSON for the simulated objects (OR11/OR15 orders, OF21 and OF54 offers, TL02 lines,
-OF02/STO02 import statuses, OR28/OR30 results).
+OF02/STO02 import statuses, OR28/OR30 results, ST01/ST11 shipments).
 
 Bodies follow the response schemas of Mirakl's seller OpenAPI document, with ``null`` where real
 Mirakl sends null for an absent optional value (``acceptance_decision_date`` of an auto-refused
@@ -21,6 +21,7 @@ from mirakl_sync.sandbox.mirakl.state import (
     Order,
     OrderLine,
     Refund,
+    Shipment,
     StockImport,
     Transaction,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "offer_json",
     "order_json",
     "refund_result_json",
+    "shipment_json",
     "stock_import_json",
     "transaction_json",
 ]
@@ -432,4 +434,49 @@ def cancelation_result_json(line: OrderLine, cancelation: Cancelation, currency:
         "taxes": [],
         "shipping_taxes": [],
         "fees": [],
+    }
+
+
+def shipment_json(shipment: Shipment) -> JSON:
+    """One shipment as ST01 (``shipment_success[]``) and ST11 (``data[]``) return it.
+
+    ``validity_status`` is MISSING_TRACKING without a tracking number and UNVERIFIED with one
+    (the sandbox has no carrier feed, so no milestones).
+    """
+    return {
+        "id": shipment.id,
+        "order_id": shipment.order_id,
+        "status": shipment.status,
+        "status_customer_debit": shipment.status_customer_debit,
+        "created_date": dt_ms(shipment.created_date),
+        "last_updated_date": dt_ms(shipment.last_updated_date),
+        "shipped_date": dt_ms(shipment.shipped_date),
+        "invoice_reference": shipment.invoice_reference,
+        "payment_details": None,
+        "shipment_additional_information": shipment.additional_information,
+        "shipment_lines": [
+            {
+                "order_line_id": line.order_line_id,
+                "offer_sku": line.offer_sku,
+                "package_reference": line.package_reference,
+                "quantity": line.quantity,
+            }
+            for line in shipment.lines
+        ],
+        "shipping_from": (
+            {"address": None, "warehouse": {"code": shipment.warehouse}}
+            if shipment.warehouse
+            else None
+        ),
+        "tracking": {
+            "carrier_code": shipment.carrier_code,
+            "carrier_name": shipment.carrier_name,
+            "carrier_standard_code": shipment.carrier_standard_code,
+            "tracking_number": shipment.tracking_number,
+            "tracking_url": shipment.tracking_url,
+            "validity_status": "UNVERIFIED" if shipment.tracking_number else "MISSING_TRACKING",
+            "carrier_expected_delivery_date": None,
+            "last_known_location": None,
+            "milestones": [],
+        },
     }

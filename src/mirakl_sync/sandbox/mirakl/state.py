@@ -9,6 +9,7 @@ Order lifecycle (Mirakl's states, PAY_ON_ACCEPTANCE workflow)::
     -close-> CLOSED
     WAITING_ACCEPTANCE -OR21 refuse all / acceptance window expires-> REFUSED
     WAITING_DEBIT(_PAYMENT) -refuse_payment-> CANCELED;  SHIPPING -OR29 / OR30 all-> CANCELED
+    SHIPPING -ST01 shipments (partial quantities) covering every unit, all shipped-> SHIPPED
 
 Writes the seller may not make in the current state raise :class:`MiraklError` with status 400
 and ``ORDER_INVALID_STATE`` (or ``ORDER_LINE_INVALID_STATE`` for line-level writes), as Mirakl
@@ -23,6 +24,7 @@ import csv
 import heapq
 import io
 import random
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +45,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "Refund",
+    "Shipment",
+    "ShipmentLine",
     "Shop",
     "StockImport",
     "Transaction",
@@ -398,6 +402,49 @@ class Transaction:
     seq: int = 0
 
 
+@dataclass
+class ShipmentLine:
+    """``quantity`` units of an order line in a shipment (ST01/ST11 ``shipment_lines[]``)."""
+
+    order_line_id: str
+    offer_sku: str
+    quantity: int
+    package_reference: str | None = None
+
+
+@dataclass
+class Shipment:
+    """An ST01 shipment (several per order with multi-shipment), listed by ST11."""
+
+    id: str
+    shop_id: int
+    order_id: str
+    lines: list[ShipmentLine]
+    created_date: datetime
+    last_updated_date: datetime
+    status: str = "SHIPPING"
+    status_customer_debit: str = "NO_DEBIT"
+    shipped_date: datetime | None = None
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    carrier_standard_code: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    invoice_reference: str | None = None
+    warehouse: str | None = None
+    additional_information: list[dict[str, JSON]] = field(default_factory=list)
+    seq: int = 0
+
+
+#: ST01 accepts 1 to 1000 shipments per call.
+MAX_SHIPMENTS_PER_CALL = 1000
+_INVOICE_REFERENCE = re.compile(r"[0-9a-zA-Z_-]{0,255}")
+
+
+def _validation(message: str) -> MiraklError:
+    return MiraklError(400, f"VALIDATION_ERROR: {message}", "VALIDATION_ERROR")
+
+
 _FIRST_NAMES = ("Alice", "Bruno", "Chloe", "David", "Emma", "Farid", "Gaelle", "Hugo", "Ines")
 _LAST_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand")
 _CITIES = (("Paris", "75011"), ("Lyon", "69003"), ("Lille", "59000"), ("Nantes", "44000"))
@@ -456,6 +503,7 @@ class MiraklState:
         self.offer_imports: dict[int, OfferImport] = {}
         self.exports: dict[str, Export] = {}
         self.transactions: list[Transaction] = []
+        self.shipments: dict[str, Shipment] = {}
         self.reasons: list[dict[str, JSON]] = list(DEFAULT_REASONS)
         self.carriers: list[dict[str, JSON]] = list(DEFAULT_CARRIERS)
         self._events: list[tuple[datetime, int, str, str]] = []
@@ -1436,6 +1484,219 @@ class MiraklState:
         offer.last_updated = due
         imp.offer_updated += 1
         return None
+
+    # -- multiple shipments (ST01, ST11) ---------------------------------------------------
+
+    def order_shipments(self, order_id: str) -> list[Shipment]:
+        """The shipments of an order, oldest first."""
+        return sorted(
+            (s for s in self.shipments.values() if s.order_id == order_id), key=lambda s: s.seq
+        )
+
+    def shipment_quantities(self, line: OrderLine) -> tuple[int, int]:
+        """(units of the line in shipments, units in SHIPPED-or-later shipments)."""
+        order_id = line.order_line_id.rsplit("-", 1)[0]
+        allocated = shipped = 0
+        for shipment in self.order_shipments(order_id):
+            if shipment.status == "CANCELED":
+                continue
+            units = sum(
+                sl.quantity for sl in shipment.lines if sl.order_line_id == line.order_line_id
+            )
+            allocated += units
+            if shipment.status != "SHIPPING":
+                shipped += units
+        return allocated, shipped
+
+    def remaining_to_ship(self, line: OrderLine) -> int:
+        """Units of a SHIPPING line not yet in any shipment (canceled units excluded)."""
+        if line.state != "SHIPPING":
+            return 0
+        allocated, _ = self.shipment_quantities(line)
+        return max(0, line.quantity - line.canceled_quantity - allocated)
+
+    @staticmethod
+    def _check_shipments_body(shipments: JSON) -> list[dict[str, JSON]]:
+        """Schema-level checks of an ST01 body: any failure refuses the whole call (400)."""
+        if not isinstance(shipments, list) or not shipments:
+            raise _validation("shipments must be a non-empty list")
+        if len(shipments) > MAX_SHIPMENTS_PER_CALL:
+            raise _validation(f"at most {MAX_SHIPMENTS_PER_CALL} shipments per call")
+        for item in shipments:
+            if not isinstance(item, dict):
+                raise _validation("each shipment must be an object")
+            if not isinstance(item.get("order_id"), str) or not item["order_id"]:
+                raise _validation("order_id is required")
+            lines = item.get("shipment_lines")
+            if not isinstance(lines, list) or not lines:
+                raise _validation("shipment_lines must be a non-empty list")
+            for line in lines:
+                if not isinstance(line, dict):
+                    raise _validation("each shipment line must be an object")
+                quantity = line.get("quantity")
+                if isinstance(quantity, bool) or not isinstance(quantity, int):
+                    raise _validation("shipment_lines[].quantity must be an integer")
+                if not isinstance(line.get("order_line_id") or line.get("offer_sku"), str):
+                    raise _validation("shipment_lines[].order_line_id is required")
+            if not isinstance(item.get("shipped", False), bool):
+                raise _validation("shipped must be a boolean")
+            for name in ("tracking", "shipping_from"):
+                if item.get(name) is not None and not isinstance(item[name], dict):
+                    raise _validation(f"{name} must be an object")
+            reference = item.get("invoice_reference")
+            if reference is not None and (
+                not isinstance(reference, str) or not _INVOICE_REFERENCE.fullmatch(reference)
+            ):
+                raise _validation("invoice_reference must match [0-9a-zA-Z_-]{0,255}")
+        return shipments
+
+    def create_shipments(
+        self, shop_id: int, shipments: JSON
+    ) -> tuple[list[Shipment], list[tuple[str, str]]]:
+        """ST01: create shipments one by one; a refused one is an ``(order_id, message)`` error
+        and does not stop the others (later shipments see the earlier ones' quantities)."""
+        items = self._check_shipments_body(shipments)
+        created: list[Shipment] = []
+        errors: list[tuple[str, str]] = []
+        for item in items:
+            try:
+                created.append(self._create_shipment(shop_id, item))
+            except MiraklError as error:
+                errors.append((item["order_id"], error.message))
+        return created, errors
+
+    def _create_shipment(self, shop_id: int, item: dict[str, JSON]) -> Shipment:
+        order_id = item["order_id"]
+        order = self.orders.get(order_id)
+        if order is None or order.shop_id != shop_id:
+            raise MiraklError(400, f"Order with id '{order_id}' not found.")
+        if order.state != "SHIPPING":
+            raise MiraklError(
+                400, f"The order status must be 'SHIPPING' but it is '{order.state}'."
+            )
+        wanted: dict[str, int] = {}
+        lines: list[ShipmentLine] = []
+        for raw in item["shipment_lines"]:
+            line_id = raw.get("order_line_id")
+            if isinstance(line_id, str):
+                line = order.line(line_id)
+            else:  # deprecated: the offer SKU designates the order's line for that offer
+                line = next((ln for ln in order.lines if ln.offer_sku == raw["offer_sku"]), None)
+            if line is None:
+                designation = line_id if isinstance(line_id, str) else raw["offer_sku"]
+                raise MiraklError(
+                    400, f"Order line '{designation}' not found in order '{order_id}'."
+                )
+            if line.state != "SHIPPING":
+                raise MiraklError(
+                    400,
+                    f"The order line '{line.order_line_id}' status must be 'SHIPPING' but it is "
+                    f"'{line.state}'.",
+                )
+            quantity = int(raw["quantity"])
+            wanted[line.order_line_id] = wanted.get(line.order_line_id, 0) + quantity
+            if quantity < 1 or wanted[line.order_line_id] > self.remaining_to_ship(line):
+                raise MiraklError(400, "Shipment quantity is invalid.")
+            reference = raw.get("package_reference")
+            lines.append(
+                ShipmentLine(
+                    line.order_line_id,
+                    line.offer_sku,
+                    quantity,
+                    reference if isinstance(reference, str) else None,
+                )
+            )
+        tracking = self._shipment_tracking(item.get("tracking"))
+        warehouse = None
+        origin = item.get("shipping_from") or {}
+        if isinstance(origin.get("warehouse"), dict):
+            warehouse = origin["warehouse"].get("code")
+            if warehouse is not None and warehouse not in self.shops[shop_id].warehouses:
+                raise MiraklError(400, f"Warehouse with code {warehouse} does not exist")
+        now = self.now()
+        shipment = Shipment(
+            id=self.uuid(),
+            shop_id=shop_id,
+            order_id=order_id,
+            lines=lines,
+            created_date=now,
+            last_updated_date=now,
+            status_customer_debit=(
+                "NOT_STARTED" if order.payment_workflow == "PAY_ON_SHIPMENT" else "NO_DEBIT"
+            ),
+            invoice_reference=item.get("invoice_reference"),
+            warehouse=warehouse,
+            additional_information=list(item.get("shipment_additional_information") or []),
+            seq=self._next(),
+        )
+        for name, value in tracking.items():
+            setattr(shipment, name, value)
+        self.shipments[shipment.id] = shipment
+        self._touch(order, now)
+        if item.get("shipped"):
+            self.ship_shipment(shipment.id)
+        return shipment
+
+    def _shipment_tracking(self, body: JSON) -> dict[str, str | None]:
+        """ST01 ``tracking`` as Shipment fields: a registered carrier's name and URL come from
+        SH21 (as OR23); an unregistered one keeps the given name and URL."""
+        if not body:
+            return {}
+        code = body.get("carrier_code")
+        number = body.get("tracking_number")
+        if code:
+            carrier = next((c for c in self.carriers if c["code"] == code), None)
+            if carrier is None:
+                raise MiraklError(400, f"Carrier with code '{code}' not found.")
+            template = carrier.get("tracking_url") or ""
+            return {
+                "carrier_code": code,
+                "carrier_name": carrier["label"],
+                "carrier_standard_code": carrier.get("standard_code"),
+                "tracking_number": number,
+                "tracking_url": template.replace("{trackingId}", number or "") or None,
+            }
+        if body.get("carrier_name"):
+            return {
+                "carrier_name": body["carrier_name"],
+                "carrier_standard_code": body.get("carrier_standard_code"),
+                "tracking_number": number,
+                "tracking_url": body.get("tracking_url"),
+            }
+        raise MiraklError(400, "A carrier code or a carrier name is required.")
+
+    def ship_shipment(self, shipment_id: str) -> Shipment:
+        """Ship one shipment (ST01 ``shipped: true``, or ST24's effect): SHIPPING -> SHIPPED.
+
+        When every unit of every SHIPPING line of the order is in a shipped shipment, the order
+        and its lines become SHIPPED with ``shipped_date``, as OR24 does.
+        """
+        shipment = self.shipments.get(shipment_id)
+        if shipment is None:
+            raise MiraklError(404, f"Shipment {shipment_id} not found")
+        if shipment.status != "SHIPPING":
+            raise MiraklError(
+                400, f"The shipment status must be 'SHIPPING' but it is '{shipment.status}'."
+            )
+        now = self.now()
+        shipment.status = "SHIPPED"
+        shipment.shipped_date = now
+        shipment.last_updated_date = now
+        order = self.orders[shipment.order_id]
+        self._touch(order, now)
+        pending = [ln for ln in order.lines if ln.state == "SHIPPING"]
+        if (
+            order.state == "SHIPPING"
+            and pending
+            and all(
+                self.shipment_quantities(ln)[1] >= ln.quantity - ln.canceled_quantity
+                for ln in pending
+            )
+        ):
+            for line in pending:
+                line.shipped_date = now
+            self._set_state(order, "SHIPPED", now)
+        return shipment
 
     # -- exports (OR13/OR14/OR15, OF52/OF53/OF54) ------------------------------------------
 
