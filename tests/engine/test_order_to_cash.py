@@ -191,3 +191,39 @@ def test_finance_statement_balances_to_the_cent(world: World) -> None:
     assert len(rows) == 31  # header + 30 orders
     assert rows[0].startswith("order_id,currency,created_at,value,commission")
     assert periods_csv.read_text(encoding="utf-8").count("\n") >= 2
+
+
+def test_partial_shipments_use_st01_when_the_operator_enables_it(world: World) -> None:
+    stock(world, "SKU-1", 10)
+    stock(world, "SKU-2", 10)
+    order_id = _paid_order(world, [("SKU-1", 1), ("SKU-2", 2)])
+    first, second = (line.order_line_id for line in world.mirakl.order(order_id).lines)
+    out = world.sync.record_shipment(order_id, [first], carrier_code="UPS", tracking_number="P1")
+    assert set(out.values()) == {"confirmed"}
+    assert world.mirakl.order(order_id).state == "SHIPPING"  # one line still to ship
+    world.sync.record_shipment(order_id, [second], carrier_code="UPS", tracking_number="P2")
+    assert world.mirakl.order(order_id).state == "SHIPPED"
+    shipments = world.mirakl.shipments(order_id)
+    assert sorted(str(s.tracking_number) for s in shipments) == ["P1", "P2"]
+    assert world.mirakl.calls.for_operation("OR24") == []
+    world.run_for(minutes=60)
+    kinds = {a.kind for a in world.sink.alerts}
+    assert not kinds & {"SHIPMENT_NOT_CONFIRMED", "TRACKING_MISSING"}
+
+
+def test_partial_shipments_wait_for_the_whole_order_without_multi_shipment(
+    tmp_path: Path,
+) -> None:
+    world = make_world(tmp_path, payment_delay=timedelta(minutes=10))
+    world.mirakl.multi_shipment = False
+    stock(world, "SKU-1", 10)
+    stock(world, "SKU-2", 10)
+    order_id = _paid_order(world, [("SKU-1", 1), ("SKU-2", 1)])
+    first, second = (line.order_line_id for line in world.mirakl.order(order_id).lines)
+    assert (
+        world.sync.record_shipment(order_id, [first], carrier_code="UPS", tracking_number="A") == {}
+    )
+    assert world.mirakl.order(order_id).state == "SHIPPING"
+    world.sync.record_shipment(order_id, [second], carrier_code="UPS", tracking_number="B")
+    assert world.mirakl.order(order_id).state == "SHIPPED"
+    assert _history(world, order_id) == ["OR23", "OR24"]

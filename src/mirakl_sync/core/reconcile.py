@@ -685,8 +685,11 @@ def detect_tracking_missing(
     out = []
     grace = thresholds.tracking_grace
     seen: set[str] = set()
+    # Tracking sent with multi-shipments (ST01) lives on the shipments, not on the order: a
+    # fulfilment that carried a tracking number counts as tracked.
+    tracked = {f.order_id for f in snapshots.fulfilments if f.has_tracking}
     for o in snapshots.orders:
-        if o.state != S.SHIPPED or o.shipping_tracking:
+        if o.state != S.SHIPPED or o.shipping_tracking or o.order_id in tracked:
             continue
         since = o.shipped_at or o.last_updated_at or o.created_at
         if now - since <= grace:
@@ -705,7 +708,6 @@ def detect_tracking_missing(
                 now=now,
             )
         )
-    tracked = {f.order_id for f in snapshots.fulfilments if f.has_tracking}
     for f in sorted(snapshots.fulfilments, key=lambda f: (f.order_id, f.at, f.event_id)):
         if f.order_id in seen or f.order_id in tracked or now - f.at <= grace:
             continue

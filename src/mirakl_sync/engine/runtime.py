@@ -139,8 +139,16 @@ class ShopRuntime:
             acceptance_failed=state == LedgerState.ACCEPT_FAILED,
             sales_order_created=record.sales_order_ref is not None,
             reservation_held=any(line.reserved_quantity > 0 for line in line_list),
-            tracking_sent=any(i.kind == "OR23" for i in confirmed),
-            ship_sent=any(i.kind == "OR24" for i in confirmed),
+            tracking_sent=any(
+                i.kind == "OR23"
+                or (
+                    i.kind == "ST01"
+                    and isinstance(i.payload, dict)
+                    and i.payload.get("tracking_number")
+                )
+                for i in confirmed
+            ),
+            ship_sent=any(i.kind in ("OR24", "ST01") for i in confirmed),
             refunded_return_ids=refunded,
             forecast_exported_line_ids=frozenset(
                 OrderLineId(line.line_id)

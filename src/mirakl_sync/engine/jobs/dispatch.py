@@ -26,8 +26,15 @@ from mirakl_sync.core.models import FulfilmentEvent, OrderId, OrderLineId, Retur
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import DependencyPending, OutboxExecutor, Verdict
 from mirakl_sync.engine.runtime import ShopRuntime
-from mirakl_sync.errors import ConfigurationError, NotFoundError
-from mirakl_sync.mirakl.models import AmountCode, CancelationRequest, RefundRequest
+from mirakl_sync.errors import APIError, BadRequestError, ConfigurationError, NotFoundError
+from mirakl_sync.mirakl.models import (
+    AmountCode,
+    CancelationRequest,
+    RefundRequest,
+    ShipmentCreate,
+    ShipmentLineCreate,
+    ShipmentTrackingCreate,
+)
 from mirakl_sync.storage.records import LedgerEvent, OutboxItem, OutboxStatus
 
 __all__ = [
@@ -50,10 +57,11 @@ __all__ = [
 
 TRACKING = "OR23"
 SHIP = "OR24"
+SHIPMENT = "ST01"
 REFUND = "OR28"
 CANCEL = "OR29"
 CANCEL_LINES = "OR30"
-KINDS = frozenset({TRACKING, SHIP, REFUND, CANCEL, CANCEL_LINES})
+KINDS = frozenset({TRACKING, SHIP, SHIPMENT, REFUND, CANCEL, CANCEL_LINES})
 CENT = Decimal("0.01")
 
 _SHIPPED = frozenset({"SHIPPED", "TO_COLLECT", "RECEIVED", "CLOSED"})
@@ -120,8 +128,40 @@ def _require_order(runtime: ShopRuntime, order_id: str) -> None:
         )
 
 
+def _multi_shipment(runtime: ShopRuntime) -> bool:
+    """Whether the operator enables ST01 multi-shipment (PC01, cached for the day)."""
+    try:
+        features = runtime.mirakl.platform.configuration().features
+    except APIError:
+        return False
+    return bool(features and features.shipment and features.shipment.multi_shipment)
+
+
+def _active_lines(runtime: ShopRuntime, order_id: str) -> dict[str, int]:
+    return {
+        line.line_id: line.quantity
+        for line in runtime.storage.get_lines(runtime.shop, order_id)
+        if line.mirakl_state not in ("REFUSED", "CANCELED")
+    }
+
+
+def _fulfilled_lines(runtime: ShopRuntime, order_id: str) -> set[str]:
+    fulfilled: set[str] = set()
+    for event in runtime.storage.list_events(runtime.shop, order_id=order_id):
+        if event.kind == "fulfilment" and isinstance(event.payload, dict):
+            fulfilled.update(str(x) for x in event.payload.get("line_ids", []))
+    return fulfilled
+
+
 def plan_shipment(runtime: ShopRuntime, fulfilment: HostFulfilment) -> list[str]:
-    """Record a fulfilment and plan OR23 (when tracking is given) then OR24; returns the keys."""
+    """Record a fulfilment and plan what Mirakl needs; returns the outbox keys, in order.
+
+    * the whole order (or its last lines): OR23 (when tracking is given) then OR24;
+    * some lines only, where the operator enables multi-shipment: one ST01 shipment of those
+      lines with their tracking, shipped at once;
+    * some lines only, without multi-shipment: recorded, and OR23 + OR24 are planned once every
+      line has been fulfilled (Mirakl can only ship a whole order then).
+    """
     storage = runtime.storage
     _require_order(runtime, fulfilment.order_id)
     tracked = bool(
@@ -129,6 +169,14 @@ def plan_shipment(runtime: ShopRuntime, fulfilment: HostFulfilment) -> list[str]
     )
     if tracked and not (fulfilment.carrier_code or fulfilment.carrier_name):
         raise ValueError("tracking needs carrier_code (registered carrier) or carrier_name")
+    active = _active_lines(runtime, fulfilment.order_id)
+    unknown = set(fulfilment.line_ids) - set(active)
+    if unknown:
+        raise ValueError(f"order {fulfilment.order_id} has no active line {sorted(unknown)}")
+    already = _fulfilled_lines(runtime, fulfilment.order_id)
+    partial = bool(fulfilment.line_ids) and not set(active) <= set(fulfilment.line_ids) | already
+    if fulfilment.line_ids and _multi_shipment(runtime) and (partial or already):
+        return _plan_st01(runtime, fulfilment, active)
     keys: list[str] = []
     with storage.transaction():
         fresh = _event(
@@ -145,6 +193,8 @@ def plan_shipment(runtime: ShopRuntime, fulfilment: HostFulfilment) -> list[str]
                 "at": (fulfilment.shipped_at or runtime.now()).isoformat(),
             },
         )
+        if partial:  # without multi-shipment: wait for the other lines
+            return []
         tracking_key = f"{TRACKING}:{fulfilment.order_id}:{fulfilment.event_id}"
         if tracked:
             storage.enqueue(
@@ -176,6 +226,94 @@ def plan_shipment(runtime: ShopRuntime, fulfilment: HostFulfilment) -> list[str]
     if fresh:
         crash_point("outbox.after_enqueue")
     return keys
+
+
+def _plan_st01(
+    runtime: ShopRuntime, fulfilment: HostFulfilment, active: Mapping[str, int]
+) -> list[str]:
+    key = f"{SHIPMENT}:{fulfilment.order_id}:{fulfilment.event_id}"
+    payload: dict[str, Any] = {
+        "order_id": fulfilment.order_id,
+        "lines": [[line_id, active[line_id]] for line_id in sorted(fulfilment.line_ids)],
+        "carrier_code": fulfilment.carrier_code,
+        "carrier_name": fulfilment.carrier_name,
+        "carrier_url": fulfilment.carrier_url,
+        "tracking_number": fulfilment.tracking_number,
+    }
+    with runtime.storage.transaction():
+        fresh = _event(
+            runtime,
+            fulfilment.event_id,
+            fulfilment.order_id,
+            "fulfilment",
+            {
+                "line_ids": list(fulfilment.line_ids),
+                "carrier_code": fulfilment.carrier_code,
+                "carrier_name": fulfilment.carrier_name,
+                "carrier_url": fulfilment.carrier_url,
+                "tracking_number": fulfilment.tracking_number,
+                "at": (fulfilment.shipped_at or runtime.now()).isoformat(),
+            },
+        )
+        runtime.storage.enqueue(
+            runtime.shop, key, kind=SHIPMENT, payload=payload, now=runtime.now()
+        )
+    if fresh:
+        crash_point("outbox.after_enqueue")
+    return [key]
+
+
+@attrs.define
+class ShipmentHandler:
+    """ST01: one shipment of some lines, with its tracking, shipped at once. Verified with ST11
+    (a shipment of the order holding these lines)."""
+
+    runtime: ShopRuntime
+
+    def send(self, item: OutboxItem) -> Any:
+        p = item.payload
+        assert isinstance(p, dict)
+        tracking = None
+        if p.get("carrier_code") or p.get("carrier_name"):
+            tracking = ShipmentTrackingCreate(
+                carrier_code=p.get("carrier_code"),
+                carrier_name=p.get("carrier_name"),
+                tracking_number=p.get("tracking_number"),
+                tracking_url=p.get("carrier_url"),
+            )
+        shipment = ShipmentCreate(
+            order_id=str(p["order_id"]),
+            shipment_lines=tuple(
+                ShipmentLineCreate(order_line_id=str(line_id), quantity=int(quantity))
+                for line_id, quantity in p["lines"]
+            ),
+            tracking=tracking,
+            shipped=True,
+        )
+        result = self.runtime.mirakl.shipments.create([shipment])
+        if result.shipment_errors:
+            message = "; ".join(str(e.message) for e in result.shipment_errors)
+            raise BadRequestError(
+                f"ST01 refused the shipment: {message}", status_code=400, operation="ST01"
+            )
+        return {"shipment_ids": [str(s.id) for s in result.shipment_success if s.id]}
+
+    def verify(self, item: OutboxItem) -> Verdict:
+        p = item.payload
+        assert isinstance(p, dict)
+        wanted = {str(line_id) for line_id, _ in p["lines"]}
+        for shipment in self.runtime.mirakl.shipments.list(order_ids=[str(p["order_id"])]):
+            lines = {str(line.order_line_id) for line in shipment.shipment_lines}
+            tracking = shipment.tracking.tracking_number if shipment.tracking else None
+            if wanted <= lines and tracking == p.get("tracking_number"):
+                return Verdict.APPLIED
+        return Verdict.NOT_APPLIED
+
+    def confirmed(self, item: OutboxItem, result: Any) -> None:
+        return None
+
+    def failed(self, item: OutboxItem, reason: str) -> None:
+        return None
 
 
 def _line_map(order: Any) -> dict[str, Any]:
@@ -504,6 +642,7 @@ def handlers(runtime: ShopRuntime) -> dict[str, Any]:
     return {
         TRACKING: TrackingHandler(runtime),
         SHIP: ShipHandler(runtime),
+        SHIPMENT: ShipmentHandler(runtime),
         REFUND: RefundHandler(runtime),
         CANCEL: cancel,
         CANCEL_LINES: cancel,
