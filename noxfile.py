@@ -39,7 +39,14 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run every benchmark in benchmarks/ and print its ratios."""
+    """Run every benchmark (benchmarks/run_all.py): one table, written to docs/performance.md.
+
+    ``mirakl-lib`` (the OR11 pull baseline) is installed here only, never as a project
+    dependency; its own dependency list names the obsolete ``typing`` backport, so it goes in
+    with ``--no-deps`` next to the two libraries it really uses. Arguments after ``--`` go to
+    run_all.py (e.g. ``nox -s bench -- --quick`` or ``-- --only pull,import``).
+    """
     session.install("-e", ".[dev]")
-    for script in sorted(__import__("pathlib").Path("benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs)
+    session.install("pydantic>=2", "requests")
+    session.install("--no-deps", "mirakl-lib==0.1.1")
+    session.run("python", "benchmarks/run_all.py", *session.posargs)

@@ -15,7 +15,8 @@ speed (order lines/s), once under ``tracemalloc`` for the peak memory. Ratios ar
 baseline measured in the same process. A writer that
 built the file in memory would show a peak memory growing with N; a streaming one stays flat.
 
-Run: ``.venv/bin/python benchmarks/bench_feeds.py [--lines 1000000]``
+Run: ``.venv/bin/python benchmarks/bench_feeds.py [--lines 1000000] [--json]`` (``--json`` adds
+a ``BENCH-JSON`` summary line for ``run_all.py``: time ratios writer / baseline, peaks in MiB).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import csv
 import datetime as dt
 import gc
+import json
 import tempfile
 import time
 import tracemalloc
@@ -108,6 +110,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--json", action="store_true", help="print a BENCH-JSON summary line")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -138,6 +141,22 @@ def main() -> None:
             f"{name:<10}{rows:>11,}{elapsed:>9.2f}{rate:>11,.0f}{peak / 1024:>10.0f}"
             f"{size / 2**20:>9.1f}{rate / base_rate:>14.2f}{peak / base_peak:>13.2f}"
         )
+    if args.json:
+        summary = [
+            {
+                "workload": f"sales feed {name} writer, {args.lines:,} order lines vs csv.writer",
+                "ours": f"{args.lines / elapsed:,.0f} lines/s",
+                "baseline": f"{base_rate:,.0f} lines/s",
+                "ratio": elapsed / base_time,
+                "peak_mb": peak / 2**20,
+                "baseline_peak_mb": base_peak / 2**20,
+                "target": None,
+                "ok": None,
+                "note": "peak = tracemalloc peak of the writer",
+            }
+            for name, _, elapsed, peak, _ in results[1:]
+        ]
+        print("BENCH-JSON " + json.dumps({"bench": "feeds", "rows": summary}), flush=True)
 
 
 if __name__ == "__main__":

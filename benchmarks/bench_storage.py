@@ -11,9 +11,10 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_storage.py [--items 10000] [--rows 1000000]
-        [--pg-dsn postgresql://postgres@127.0.0.1:5432/test] [--skip-postgres]
+        [--pg-dsn postgresql://postgres@127.0.0.1:5432/test] [--skip-postgres] [--json]
 
 The Postgres DSN defaults to ``MIRAKL_SYNC_TEST_PG_DSN``; each run uses a throwaway schema.
+``--json`` adds a ``BENCH-JSON`` summary line (one row per measurement) for ``run_all.py``.
 Figures depend on the machine (SQLite commits are fsynced: ``synchronous=FULL``); compare the
 ratios, not the absolute numbers.
 """
@@ -21,6 +22,7 @@ ratios, not the absolute numbers.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sqlite3
@@ -35,6 +37,8 @@ from mirakl_sync.storage import PublishedStock, Storage, open_storage
 from mirakl_sync.storage._codec import dt_to_text
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
+#: every measurement reported, for ``--json``
+RESULTS: list[dict[str, Any]] = []
 BATCH = 50
 SHOP = "bench-shop"
 
@@ -46,6 +50,18 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 def _report(label: str, count: int, lib_s: float, base_s: float) -> None:
+    RESULTS.append(
+        {
+            "workload": " ".join(label.split()),
+            "ours": f"{count / lib_s:,.0f}/s",
+            "baseline": f"{count / base_s:,.0f}/s",
+            "ratio": lib_s / base_s,
+            "peak_mb": None,
+            "target": None,
+            "ok": None,
+            "note": "baseline: the raw driver, same statements",
+        }
+    )
     print(
         f"{label:<44} library {count / lib_s:>11,.0f}/s ({lib_s:7.2f} s)   "
         f"baseline {count / base_s:>11,.0f}/s ({base_s:7.2f} s)   "
@@ -273,6 +289,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--pg-dsn", default=os.environ.get("MIRAKL_SYNC_TEST_PG_DSN", ""))
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print a BENCH-JSON summary line")
     args = parser.parse_args()
 
     records = _stock_rows(args.rows)
@@ -282,6 +299,10 @@ def main() -> None:
         print("postgres: skipped (no --pg-dsn / MIRAKL_SYNC_TEST_PG_DSN)")
     else:
         bench_postgres(args.pg_dsn, args.items, args.rows, records)
+    if args.json:
+        skipped = args.skip_postgres or not args.pg_dsn
+        summary = {"bench": "storage", "rows": RESULTS, "postgres_skipped": skipped}
+        print("BENCH-JSON " + json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":
