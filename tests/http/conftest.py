@@ -89,9 +89,10 @@ class Driver:
         return TransportConfig(**values)
 
     def budget(self, limits: Any = None) -> CallBudget:
+        # No safety margin here: the tables state Mirakl's windows exactly.
         if limits is None:
-            return CallBudget(clock=self.clock.monotonic)
-        return CallBudget(limits, clock=self.clock.monotonic)
+            return CallBudget(clock=self.clock.monotonic, margin=0.0)
+        return CallBudget(limits, clock=self.clock.monotonic, margin=0.0)
 
     def send(
         self,

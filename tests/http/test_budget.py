@@ -99,10 +99,20 @@ def test_custom_limits_for_partner_keys(driver: Driver) -> None:
 
 def test_wait_time_does_not_book() -> None:
     now = [0.0]
-    budget = CallBudget(clock=lambda: now[0])
+    budget = CallBudget(clock=lambda: now[0], margin=0.0)
     assert budget.wait_time("STO02") == 0.0
     assert budget.reserve("STO02", max_wait=0.0) == 0.0
     assert budget.wait_time("STO02") == 15.0
     now[0] = 15.0
     assert budget.wait_time("STO02") == 0.0
     assert budget.reserve("UNKNOWN-OP", max_wait=0.0) == 0.0
+
+
+def test_the_default_margin_keeps_calls_clear_of_the_window_edge() -> None:
+    now = [0.0]
+    budget = CallBudget(clock=lambda: now[0])
+    assert budget.reserve("OR11", max_wait=0.0) == 0.0
+    now[0] = 60.0  # exactly one window later: Mirakl could still count the first call
+    assert budget.wait_time("OR11") == pytest.approx(0.25)
+    now[0] = 60.25
+    assert budget.wait_time("OR11") == 0.0

@@ -66,6 +66,8 @@ class CallBudget:
             modified copy to tighten or relax them, e.g. for an External Partner key
             (``OR11`` every 15 minutes).
         clock: monotonic seconds (injectable for tests).
+        margin: seconds added to every window, so that clock skew and rounding between us and
+            Mirakl never make a call land a hair inside the previous window.
     """
 
     def __init__(
@@ -73,9 +75,11 @@ class CallBudget:
         limits: Mapping[str, tuple[Limit, ...]] = MIRAKL_MAX_FREQUENCIES,
         *,
         clock: Callable[[], float] = time.monotonic,
+        margin: float = 0.25,
     ) -> None:
         self._limits = dict(limits)
         self._clock = clock
+        self._margin = margin
         self._calls: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +92,7 @@ class CallBudget:
         if not limits:
             return 0.0
         log = self._calls.setdefault(key, deque())
-        horizon = max(limit.per_seconds for limit in limits)
+        horizon = max(limit.per_seconds for limit in limits) + self._margin
         while log and log[0] <= now - horizon:
             log.popleft()
         wait = 0.0
@@ -96,7 +100,7 @@ class CallBudget:
             if len(log) >= limit.calls:
                 # The call `limit.calls` back must leave the window first.
                 oldest_in_window = log[-limit.calls]
-                wait = max(wait, oldest_in_window + limit.per_seconds - now)
+                wait = max(wait, oldest_in_window + limit.per_seconds + self._margin - now)
         return max(0.0, wait)
 
     def wait_time(self, key: str) -> float:

@@ -586,6 +586,9 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK add tens of milliseconds to every keep-alive response.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the stdlib's per-request logging."""
