@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -63,6 +63,8 @@ CANCEL = "OR29"
 CANCEL_LINES = "OR30"
 KINDS = frozenset({TRACKING, SHIP, SHIPMENT, REFUND, CANCEL, CANCEL_LINES})
 CENT = Decimal("0.01")
+#: Tolerance between our clock and Mirakl's when matching a refund to the return that asked it.
+CLOCK_SKEW = timedelta(minutes=5)
 
 _SHIPPED = frozenset({"SHIPPED", "TO_COLLECT", "RECEIVED", "CLOSED"})
 
@@ -545,6 +547,8 @@ class RefundHandler:
             return Verdict.UNKNOWN
         taken = _recorded_refund_ids(self.runtime, str(p["order_id"]))
         lines = _line_map(order)
+        # Mirakl stamps refunds with its own clock, to the millisecond: allow for skew.
+        not_before = item.created_at - CLOCK_SKEW
         for line in p["lines"]:
             wire = lines.get(line["order_line_id"])
             if wire is None:
@@ -556,7 +560,7 @@ class RefundHandler:
                 if str(r.id) not in taken
                 and r.amount == amount
                 and (r.shipping_amount or Decimal(0)) == shipping
-                and (r.created_date is None or r.created_date >= item.created_at)
+                and (r.created_date is None or r.created_date >= not_before)
             ]
             if not match:
                 return Verdict.NOT_APPLIED
