@@ -30,6 +30,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
     "StorageError",
@@ -249,6 +250,30 @@ class ResponseValidationError(APIError):
         if self.details:
             return base + " (" + "; ".join(self.details[:5]) + ")"
         return base
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """The response body was larger than the client's ``max_response_bytes``.
+
+    Reading stopped at the limit (the body is never fully buffered) and the connection was closed.
+    Not retried: the same request would return the same body. Raise the limit for the call
+    (``max_response_bytes=`` on the client or per call), or ask for smaller pages or chunks.
+
+    Attributes:
+        max_bytes: the limit that was exceeded.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        max_bytes: int,
+        operation: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(message, operation=operation, method=method, url=url)
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

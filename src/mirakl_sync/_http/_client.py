@@ -9,6 +9,7 @@ statuses become the :class:`~mirakl_sync.errors.APIStatusError` subclass of thei
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import random
@@ -16,6 +17,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypedDict
 
@@ -26,7 +28,7 @@ import tenacity
 from mirakl_sync._http._budget import CallBudget
 from mirakl_sync._http._redact import Secret, redact_text, redact_url
 from mirakl_sync._http._retry import RetryPolicy, parse_retry_after
-from mirakl_sync._serde import json_dumps, loads_json
+from mirakl_sync._serde import json_dumps
 from mirakl_sync._version import __version__
 from mirakl_sync.errors import (
     BODY_EXCERPT_CHARS,
@@ -35,16 +37,24 @@ from mirakl_sync.errors import (
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
+    ResponseTooLargeError,
+    ResponseValidationError,
     status_error_class,
 )
 
 logger = logging.getLogger("mirakl_sync.http")
 
 JSONValue = Any
+#: Response headers never kept on errors (a proxy may echo credentials back).
+_SECRET_RESPONSE_HEADERS = frozenset(
+    {"authorization", "account", "set-cookie", "proxy-authorization"}
+)
 USER_AGENT = f"mirakl-sync/{__version__} httpx/{httpx.__version__}"
 DEFAULT_TIMEOUT = 30.0
 #: Longest wait for a call budget slot before raising CallBudgetExceededError.
 DEFAULT_MAX_BUDGET_WAIT = 65.0
+#: Largest response body read (after decompression) before ResponseTooLargeError: 64 MiB.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 class RequestOptions(TypedDict, total=False):
@@ -55,11 +65,14 @@ class RequestOptions(TypedDict, total=False):
         deadline: an aware datetime: no retry or budget wait goes past it; the last error is
             raised instead.
         extra_headers: headers added to this call.
+        max_response_bytes: the largest body this call may read (overrides the client's
+            limit; ``None`` for no limit), e.g. for a large OR15/OF54 export chunk.
     """
 
     timeout: float
     deadline: datetime
     extra_headers: Mapping[str, str]
+    max_response_bytes: int | None
 
 
 @attrs.frozen(kw_only=True)
@@ -101,9 +114,36 @@ def dumps_body(body: JSONValue) -> bytes:
     return json_dumps(body).encode("utf-8")
 
 
+#: Most digits, and largest exponent, of a number in a response body (CPython's own limit for
+#: ``int`` conversion, CVE-2020-10735): ``1e999999999`` would make ``int()`` run for ever.
+MAX_NUMBER_DIGITS = 4300
+
+
+def _parse_decimal(text: str) -> Decimal:
+    value = Decimal(text)
+    if len(value.as_tuple().digits) > MAX_NUMBER_DIGITS or (
+        abs(value.adjusted()) > MAX_NUMBER_DIGITS
+    ):
+        raise ValueError(f"number out of range: {text[:40]}...")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def loads_body(content: bytes) -> JSONValue:
-    """Parse a JSON response body with exact ``Decimal`` numbers."""
-    return loads_json(content)
+    """Parse a JSON response body with exact ``Decimal`` numbers.
+
+    Raises ``ValueError`` for anything that is not strict JSON: ``NaN``/``Infinity`` (which
+    Python's parser would otherwise accept), numbers with more than :data:`MAX_NUMBER_DIGITS`
+    digits or exponent, and bodies nested too deeply for the parser (its ``RecursionError`` does
+    not escape). :func:`mirakl_sync._serde.loads_json` with those guards.
+    """
+    try:
+        return json.loads(content, parse_float=_parse_decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 ErrorParser = Callable[[JSONValue, str], tuple[str | None, str | None]]
@@ -132,6 +172,10 @@ class TransportConfig:
         budget: the call budget, or ``None`` to disable client-side budgeting.
         max_budget_wait: longest wait for a budget slot before raising.
         timeout: default per-request timeout in seconds.
+        max_response_bytes: the largest response body read (counted after decompression, while
+            streaming) before :class:`~mirakl_sync.errors.ResponseTooLargeError`; ``None``
+            disables the limit. Error responses over the limit are truncated instead, so their
+            status error (and its retry) is kept.
         now / sleep / async_sleep / rand: injectable clock, sleepers and jitter source.
     """
 
@@ -144,11 +188,18 @@ class TransportConfig:
     budget: CallBudget | None = None
     max_budget_wait: float = DEFAULT_MAX_BUDGET_WAIT
     timeout: float = DEFAULT_TIMEOUT
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
     user_agent: str = USER_AGENT
     now: Callable[[], datetime] = attrs.field(default=lambda: datetime.now(UTC), repr=False)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
     async_sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, repr=False)
     rand: Callable[[], float] = attrs.field(default=random.random, repr=False)
+
+
+def _check_limit(limit: int | None) -> int | None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigurationError("max_response_bytes must be a positive integer or None")
+    return limit
 
 
 class _TransportBase:
@@ -157,6 +208,7 @@ class _TransportBase:
     def __init__(self, config: TransportConfig) -> None:
         if not config.base_url.startswith(("http://", "https://")):
             raise ConfigurationError("base_url must start with http:// or https://")
+        _check_limit(config.max_response_bytes)
         self.config = config
 
     def __repr__(self) -> str:
@@ -202,6 +254,76 @@ class _TransportBase:
             timeout=timeout,
         )
 
+    # -- reading ----------------------------------------------------------------------------
+
+    def _response_limit(self, options: RequestOptions) -> int | None:
+        if "max_response_bytes" in options:
+            return _check_limit(options["max_response_bytes"])
+        return self.config.max_response_bytes
+
+    def _early_refusal(
+        self, spec: RequestSpec, response: httpx.Response, limit: int | None
+    ) -> ResponseTooLargeError | None:
+        """The error for a success response whose ``Content-Length`` already exceeds ``limit``."""
+        if limit is None or response.status_code >= 400:
+            return None
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return self._too_large(spec, response, limit, int(declared))
+        return None
+
+    def _accept_chunk(
+        self,
+        spec: RequestSpec,
+        response: httpx.Response,
+        limit: int | None,
+        chunks: list[bytes],
+        size: int,
+        chunk: bytes,
+    ) -> tuple[int, bool]:
+        """Add ``chunk``; returns (new size, whether to keep reading). Raises when a success
+        body goes over ``limit``; an error body is truncated at ``limit`` instead."""
+        if limit is None or size + len(chunk) <= limit:
+            chunks.append(chunk)
+            return size + len(chunk), True
+        if response.status_code >= 400:
+            chunks.append(chunk[: limit - size])
+            return limit, False
+        raise self._too_large(spec, response, limit, size + len(chunk))
+
+    def _too_large(
+        self, spec: RequestSpec, response: httpx.Response, limit: int, seen: int
+    ) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"response body larger than {limit} bytes (at least {seen} bytes); refused",
+            max_bytes=limit,
+            operation=spec.operation,
+            method=spec.method,
+            url=self._safe_url(response.request.url),
+        )
+
+    def _build_or_raise(self, spec: RequestSpec, options: RequestOptions) -> httpx.Request:
+        """:meth:`_build`, with an unusable URL (e.g. a server-sent page token longer than any
+        URL allows) reported as a validation error, never a raw httpx exception."""
+        client: httpx.Client | httpx.AsyncClient = self._client  # type: ignore[attr-defined]
+        try:
+            return self._build(client, spec, options)
+        except httpx.InvalidURL as exc:
+            raise ResponseValidationError(
+                f"cannot build the request URL: {redact_text(str(exc), self.config.secrets)}",
+                operation=spec.operation,
+                method=spec.method,
+            ) from None
+
+    def _scrub(self, content: bytes) -> bytes:
+        """A body with every secret value masked: a server (or proxy) echoing our key must not
+        carry it into models, error excerpts or logs."""
+        for secret in self.config.secrets:
+            value = secret.reveal().encode("utf-8")
+            if len(value) >= 4 and value in content:
+                content = content.replace(value, b"********")
+        return content
+
     # -- errors -----------------------------------------------------------------------------
 
     def _safe_url(self, url: httpx.URL | str) -> str:
@@ -246,7 +368,11 @@ class _TransportBase:
             url=self._safe_url(response.request.url),
             error_code=code,
             body_excerpt=text[:BODY_EXCERPT_CHARS],
-            headers={k.lower(): v for k, v in response.headers.items()},
+            headers={
+                k.lower(): redact_text(v, self.config.secrets)
+                for k, v in response.headers.items()
+                if k.lower() not in _SECRET_RESPONSE_HEADERS
+            },
             retry_after=retry_after,
         )
 
@@ -363,10 +489,24 @@ class SyncTransport(_TransportBase):
             )
             if wait > 0:
                 self.config.sleep(wait)
-        request = self._build(self._client, spec, options)
+        request = self._build_or_raise(spec, options)
+        limit = self._response_limit(options)
         try:
-            response = self._client.send(request)
-            response.read()
+            response = self._client.send(request, stream=True)
+            try:
+                refusal = self._early_refusal(spec, response, limit)
+                if refusal is not None:
+                    raise refusal
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size, more = self._accept_chunk(spec, response, limit, chunks, size, chunk)
+                    if not more:
+                        break
+                # What Response.read() does, from the chunks read under the limit.
+                response._content = self._scrub(b"".join(chunks))
+            finally:
+                response.close()
         except httpx.HTTPError as exc:
             raise self._connection_error(spec, request.url, exc) from None
         return self._check(spec, response)
@@ -419,10 +559,24 @@ class AsyncTransport(_TransportBase):
             )
             if wait > 0:
                 await self.config.async_sleep(wait)
-        request = self._build(self._client, spec, options)
+        request = self._build_or_raise(spec, options)
+        limit = self._response_limit(options)
         try:
-            response = await self._client.send(request)
-            await response.aread()
+            response = await self._client.send(request, stream=True)
+            try:
+                refusal = self._early_refusal(spec, response, limit)
+                if refusal is not None:
+                    raise refusal
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size, more = self._accept_chunk(spec, response, limit, chunks, size, chunk)
+                    if not more:
+                        break
+                # What Response.aread() does, from the chunks read under the limit.
+                response._content = self._scrub(b"".join(chunks))
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             raise self._connection_error(spec, request.url, exc) from None
         return self._check(spec, response)

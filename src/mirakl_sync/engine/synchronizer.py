@@ -56,7 +56,7 @@ from mirakl_sync.engine.jobs.feed import sales_feed
 from mirakl_sync.engine.jobs.finance import finance_statement, pull_transactions
 from mirakl_sync.engine.jobs.orders import pull_orders, record_orders
 from mirakl_sync.engine.jobs.reconcile import full_stock_check, reconcile_shop
-from mirakl_sync.engine.jobs.stock import push_stock
+from mirakl_sync.engine.jobs.stock import EXPORT_CHUNK_MB, push_stock
 from mirakl_sync.engine.protocols import LedgerOrderSink, OrderSink, StockSource
 from mirakl_sync.engine.reports import FlowHealth, HealthReport, JobResult, RunReport
 from mirakl_sync.engine.runtime import ShopRuntime
@@ -482,9 +482,15 @@ class Synchronizer:
         while start < end_all:
             end = min(end_all, start + MAX_EXPORT_RANGE)
             if by == "updated":
-                request = OrderExportRequest(start_update_date=start, end_update_date=end)
+                request = OrderExportRequest(
+                    start_update_date=start,
+                    end_update_date=end,
+                    megabytes_per_chunk=EXPORT_CHUNK_MB,
+                )
             else:
-                request = OrderExportRequest(start_date=start, end_date=end)
+                request = OrderExportRequest(
+                    start_date=start, end_date=end, megabytes_per_chunk=EXPORT_CHUNK_MB
+                )
             while True:
                 try:
                     orders = runtime.mirakl.orders.export(request)

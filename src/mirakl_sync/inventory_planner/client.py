@@ -23,7 +23,11 @@ from mirakl_sync._http import (
     SyncTransport,
     TransportConfig,
 )
-from mirakl_sync._http._client import DEFAULT_MAX_BUDGET_WAIT, USER_AGENT
+from mirakl_sync._http._client import (
+    DEFAULT_MAX_BUDGET_WAIT,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    USER_AGENT,
+)
 from mirakl_sync.errors import ConfigurationError
 from mirakl_sync.inventory_planner._base import ip_error_parser
 from mirakl_sync.inventory_planner.resources import (
@@ -80,6 +84,7 @@ def _config(
     retry_policy: RetryPolicy | None,
     call_budget: CallBudget | None,
     max_budget_wait: float,
+    max_response_bytes: int | None,
     user_agent: str,
     now: Callable[[], datetime],
     sleep: Callable[[float], None],
@@ -100,6 +105,7 @@ def _config(
         budget=call_budget,
         max_budget_wait=max_budget_wait,
         timeout=timeout,
+        max_response_bytes=max_response_bytes,
         user_agent=user_agent,
         now=now,
         sleep=sleep,
@@ -130,6 +136,9 @@ class InventoryPlannerClient:
             (integrators use about one call per second).
         user_agent: must not be empty (IP's Cloudflare front blocks empty user agents).
         verify: TLS certificate verification (on by default; turning it off warns).
+        max_response_bytes: the largest response body read (64 MiB by default; ``None`` for no
+            limit); a larger one raises :class:`~mirakl_sync.errors.ResponseTooLargeError`
+            without being buffered.
 
     Resources: ``variants``, ``warehouses``, ``vendors``, ``purchase_orders``, ``webhooks``.
     The API cannot write sales orders or stock levels: see
@@ -150,6 +159,7 @@ class InventoryPlannerClient:
         max_budget_wait: float = DEFAULT_MAX_BUDGET_WAIT,
         user_agent: str = USER_AGENT,
         verify: bool = True,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         now: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
@@ -163,6 +173,7 @@ class InventoryPlannerClient:
             retry_policy=retry_policy,
             call_budget=call_budget,
             max_budget_wait=max_budget_wait,
+            max_response_bytes=max_response_bytes,
             user_agent=user_agent,
             now=now,
             sleep=sleep,
@@ -237,6 +248,7 @@ class AsyncInventoryPlannerClient:
         max_budget_wait: float = DEFAULT_MAX_BUDGET_WAIT,
         user_agent: str = USER_AGENT,
         verify: bool = True,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         now: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
@@ -250,6 +262,7 @@ class AsyncInventoryPlannerClient:
             retry_policy=retry_policy,
             call_budget=call_budget,
             max_budget_wait=max_budget_wait,
+            max_response_bytes=max_response_bytes,
             user_agent=user_agent,
             now=now,
             sleep=time.sleep,

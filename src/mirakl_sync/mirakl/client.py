@@ -22,7 +22,11 @@ from mirakl_sync._http import (
     SyncTransport,
     TransportConfig,
 )
-from mirakl_sync._http._client import DEFAULT_MAX_BUDGET_WAIT, DEFAULT_TIMEOUT
+from mirakl_sync._http._client import (
+    DEFAULT_MAX_BUDGET_WAIT,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+)
 from mirakl_sync.errors import ConfigurationError
 from mirakl_sync.mirakl._base import mirakl_error_parser
 from mirakl_sync.mirakl.resources import (
@@ -70,6 +74,7 @@ def _config(
     retry_policy: RetryPolicy | None,
     call_budget: CallBudget | str | None,
     max_budget_wait: float,
+    max_response_bytes: int | None,
     now: Callable[[], datetime],
     sleep: Callable[[float], None],
     async_sleep: Callable[[float], Awaitable[None]],
@@ -107,6 +112,7 @@ def _config(
         budget=budget,
         max_budget_wait=max_budget_wait,
         timeout=timeout,
+        max_response_bytes=max_response_bytes,
         now=now,
         sleep=sleep,
         async_sleep=async_sleep,
@@ -136,6 +142,10 @@ class MiraklClient:
         max_budget_wait: longest wait (seconds) for a budget slot before
             :class:`~mirakl_sync.errors.CallBudgetExceededError` is raised.
         verify: TLS certificate verification (on by default; turning it off warns).
+        max_response_bytes: the largest response body read (64 MiB by default; ``None`` for no
+            limit); a larger one raises :class:`~mirakl_sync.errors.ResponseTooLargeError`
+            without being buffered. Export chunks (OR15/OF54) can be larger: lower
+            ``megabytes_per_chunk`` or pass ``max_response_bytes=`` on that call.
 
     Resources: ``orders``, ``shipments``, ``offers``, ``stock``, ``finance``, ``platform``. Use
     as a context manager or call :meth:`close`.
@@ -154,6 +164,7 @@ class MiraklClient:
         call_budget: CallBudget | str | None = DEFAULT_BUDGET,
         max_budget_wait: float = DEFAULT_MAX_BUDGET_WAIT,
         verify: bool = True,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         now: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
@@ -167,6 +178,7 @@ class MiraklClient:
             retry_policy=retry_policy,
             call_budget=call_budget,
             max_budget_wait=max_budget_wait,
+            max_response_bytes=max_response_bytes,
             now=now,
             sleep=sleep,
             async_sleep=asyncio.sleep,
@@ -250,6 +262,7 @@ class AsyncMiraklClient:
         call_budget: CallBudget | str | None = DEFAULT_BUDGET,
         max_budget_wait: float = DEFAULT_MAX_BUDGET_WAIT,
         verify: bool = True,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         now: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
@@ -263,6 +276,7 @@ class AsyncMiraklClient:
             retry_policy=retry_policy,
             call_budget=call_budget,
             max_budget_wait=max_budget_wait,
+            max_response_bytes=max_response_bytes,
             now=now,
             sleep=time.sleep,
             async_sleep=sleep,

@@ -29,6 +29,7 @@ from mirakl_sync.core.report import ReconciliationReport
 from mirakl_sync.engine.jobs.dispatch import fulfilments, returns
 from mirakl_sync.engine.jobs.finance import transactions
 from mirakl_sync.engine.jobs.stock import (
+    EXPORT_CHUNK_MB,
     OFFERS_FLOW,
     compute_target,
     last_published,
@@ -284,7 +285,8 @@ def full_stock_check(runtime: ShopRuntime, sinks: Sequence[AlertSink] = ()) -> C
     remote: dict[WarehouseCode, dict[OfferSku, int]] = {}
     skus: list[str] = []
     per_warehouse = bool(runtime.config.warehouse_codes) and stock_via(runtime) == "STO01"
-    for offer in runtime.mirakl.offers.export(OfferExportRequest()):
+    request = OfferExportRequest(megabytes_per_chunk=EXPORT_CHUNK_MB)
+    for offer in runtime.mirakl.offers.export(request):
         if offer.deleted:
             continue
         skus.append(offer.shop_sku)

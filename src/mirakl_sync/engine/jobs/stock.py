@@ -56,6 +56,9 @@ OF01 = "OF01"
 STOCK_FLOW = "stock"
 OFFERS_FLOW = "offers"
 FULL_EXPORT_EVERY = timedelta(hours=24)
+#: Export chunks small enough for the client's response size limit (64 MiB by default); Mirakl
+#: defaults to 512 MB chunks.
+EXPORT_CHUNK_MB = 50
 OPEN_STATUSES = frozenset({"SUBMITTED", "WAITING", "RUNNING", "QUEUED"})
 
 StockState = dict[WarehouseCode, dict[OfferSku, int]]
@@ -109,12 +112,16 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
         if full_at is None or now - full_at >= FULL_EXPORT_EVERY:
             skus = {
                 o.shop_sku
-                for o in runtime.mirakl.offers.export(OfferExportRequest())
+                for o in runtime.mirakl.offers.export(
+                    OfferExportRequest(megabytes_per_chunk=EXPORT_CHUNK_MB)
+                )
                 if not o.deleted
             }
             cursor["full_at"] = now.isoformat()
         elif exported_at is not None:
-            request = OfferExportRequest(last_request_date=exported_at)
+            request = OfferExportRequest(
+                last_request_date=exported_at, megabytes_per_chunk=EXPORT_CHUNK_MB
+            )
             for offer in runtime.mirakl.offers.export(request):
                 if offer.deleted:
                     skus.discard(offer.shop_sku)
