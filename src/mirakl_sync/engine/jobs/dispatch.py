@@ -130,6 +130,24 @@ def _require_order(runtime: ShopRuntime, order_id: str) -> None:
         )
 
 
+def _record_fulfilment(runtime: ShopRuntime, fulfilment: HostFulfilment) -> bool:
+    """The fulfilment as a ledger event (``False`` when its id was already recorded)."""
+    return _event(
+        runtime,
+        fulfilment.event_id,
+        fulfilment.order_id,
+        "fulfilment",
+        {
+            "line_ids": list(fulfilment.line_ids),
+            "carrier_code": fulfilment.carrier_code,
+            "carrier_name": fulfilment.carrier_name,
+            "carrier_url": fulfilment.carrier_url,
+            "tracking_number": fulfilment.tracking_number,
+            "at": (fulfilment.shipped_at or runtime.now()).isoformat(),
+        },
+    )
+
+
 def _multi_shipment(runtime: ShopRuntime) -> bool:
     """Whether the operator enables ST01 multi-shipment (PC01, cached for the day)."""
     try:
@@ -181,20 +199,7 @@ def plan_shipment(runtime: ShopRuntime, fulfilment: HostFulfilment) -> list[str]
         return _plan_st01(runtime, fulfilment, active)
     keys: list[str] = []
     with storage.transaction():
-        fresh = _event(
-            runtime,
-            fulfilment.event_id,
-            fulfilment.order_id,
-            "fulfilment",
-            {
-                "line_ids": list(fulfilment.line_ids),
-                "carrier_code": fulfilment.carrier_code,
-                "carrier_name": fulfilment.carrier_name,
-                "carrier_url": fulfilment.carrier_url,
-                "tracking_number": fulfilment.tracking_number,
-                "at": (fulfilment.shipped_at or runtime.now()).isoformat(),
-            },
-        )
+        fresh = _record_fulfilment(runtime, fulfilment)
         if partial:  # without multi-shipment: wait for the other lines
             return []
         tracking_key = f"{TRACKING}:{fulfilment.order_id}:{fulfilment.event_id}"
@@ -243,20 +248,7 @@ def _plan_st01(
         "tracking_number": fulfilment.tracking_number,
     }
     with runtime.storage.transaction():
-        fresh = _event(
-            runtime,
-            fulfilment.event_id,
-            fulfilment.order_id,
-            "fulfilment",
-            {
-                "line_ids": list(fulfilment.line_ids),
-                "carrier_code": fulfilment.carrier_code,
-                "carrier_name": fulfilment.carrier_name,
-                "carrier_url": fulfilment.carrier_url,
-                "tracking_number": fulfilment.tracking_number,
-                "at": (fulfilment.shipped_at or runtime.now()).isoformat(),
-            },
-        )
+        fresh = _record_fulfilment(runtime, fulfilment)
         runtime.storage.enqueue(
             runtime.shop, key, kind=SHIPMENT, payload=payload, now=runtime.now()
         )
