@@ -128,7 +128,11 @@ class OutboxExecutor:
             try:
                 counts[self._process(item)] += 1
             except LeaseLostError:
-                logger.warning("lease lost on %s (another worker took over)", item.key)
+                logger.warning(
+                    "lease lost on %s (another worker took over)",
+                    item.key,
+                    extra={"shop": self.shop, "outbox_key": item.key},
+                )
                 counts["lease_lost"] += 1
         return counts
 
@@ -218,7 +222,12 @@ class OutboxExecutor:
         try:
             return handler.verify(item)
         except APIError as error:
-            logger.info("could not verify %s: %s", item.key, error)
+            logger.info(
+                "could not verify %s: %s",
+                item.key,
+                error,
+                extra={"shop": self.shop, "outbox_key": item.key},
+            )
             return Verdict.UNKNOWN
 
     def _confirm(self, handler: Handler, item: OutboxItem, result: Any) -> None:

@@ -262,10 +262,18 @@ class Synchronizer:
             counts = self._run_job(runtime, job)
         except MiraklSyncError as exc:
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"
-            logger.warning("job %s of shop %s failed: %s", job, shop, error)
+            logger.warning(
+                "job %s of shop %s failed: %s",
+                job,
+                shop,
+                error,
+                extra={"shop": shop, "job": job, "run_id": run_id},
+            )
         except Exception as exc:  # a bug or a plug-in failure must not stop the other jobs
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"
-            logger.exception("job %s of shop %s crashed", job, shop)
+            logger.exception(
+                "job %s of shop %s crashed", job, shop, extra={"shop": shop, "job": job}
+            )
         finished = self._clock()
         clean = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
         self.storage.finish_run(

@@ -194,7 +194,13 @@ def _deliver(
         try:
             sink.send(alert)
         except Exception as exc:  # a sink is foreign code: isolate every failure
-            logger.warning("alert sink %s failed for %s: %s", sink.name, alert.key, exc)
+            logger.warning(
+                "alert sink %s failed for %s: %s",
+                sink.name,
+                alert.key,
+                exc,
+                extra={"shop": shop, "sink": sink.name, "alert_key": alert.key},
+            )
             storage.put_alert_delivery(
                 AlertDelivery(
                     shop=shop,

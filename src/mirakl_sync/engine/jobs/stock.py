@@ -131,7 +131,11 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
         if not skus:
             raise
         # The cached catalogue is good enough until the export works again.
-        logger.info("offer export failed (%s); using the cached catalogue", error)
+        logger.info(
+            "offer export failed (%s); using the cached catalogue",
+            error,
+            extra={"shop": shop, "operation": "OF52"},
+        )
         return sorted(skus)
     catalogue = sorted(skus)
     cursor["exported_at"] = now.isoformat()
@@ -188,7 +192,11 @@ class StockImportHandler:
                 result = self.runtime.mirakl.stock.import_quantities(updates)
             except (NotFoundError, PermissionDeniedError) as error:
                 # The operator has no stock API: OF01 from now on (Mirakl's fallback).
-                logger.warning("STO01 unavailable (%s): using OF01 for stock", error)
+                logger.warning(
+                    "STO01 unavailable (%s): using OF01 for stock",
+                    error,
+                    extra={"shop": self.runtime.shop, "operation": "STO01"},
+                )
                 cursor = _stock_cursor(self.runtime)
                 cursor["via"] = OF01
                 self.runtime.storage.set_checkpoint(
