@@ -120,12 +120,15 @@ def test_chaos_soak(tmp_path: Path) -> None:
     faults.add("dropped_connection", "*", probability=0.01)
     for operation in ("OR21", "OR23", "OR24", "OR28", "STO01"):
         faults.add("response_lost", operation, probability=0.03)
+    faults.add("slow", "STO02", probability=0.1, delay=5)  # slow import status answers
 
     placed: list[str] = []
     # The drift is injected on an offer nothing else touches, so no regular push hides it
     # before the nightly full check.
     drift_sku = skus[1]
-    busy = [sku for sku in skus if sku != drift_sku]
+    # An offer that disappears from Mirakl while we still publish it: an import line error.
+    vanishing_sku = skus[2]
+    busy = [sku for sku in skus if sku not in (drift_sku, vanishing_sku)]
     crashes = 0
     with mirakl.serve() as m_server, ip.serve() as i_server:
         urls = (m_server.url, i_server.url)
@@ -145,6 +148,11 @@ def test_chaos_soak(tmp_path: Path) -> None:
                 offer = mirakl.offer(drift_sku, shop_id=soak_shop(1)[1])
                 assert offer is not None
                 offer.quantity += 25
+                # ...and an offer vanishes from shop 2 while its stock changes (STO01 line error)
+                gone = mirakl.offer(vanishing_sku, shop_id=soak_shop(2)[1])
+                assert gone is not None
+                mirakl.state.offers.pop(gone.offer_id)
+                ip.set_stock(vanishing_sku, "main", 17)
             crash_at = f"{rng.choice(CRASH_POINTS)}:{rng.randint(1, 4)}"
             if _worker(urls, tmp_path, ROUNDS_PER_DAY, crash_at) == -signal.SIGKILL:
                 crashes += 1
@@ -206,7 +214,7 @@ def test_chaos_soak(tmp_path: Path) -> None:
         for i in range(SHOPS)
         for shop_id in [soak_shop(i)[1]]
         for sku in skus
-        if sku != drift_sku
+        if sku not in (drift_sku, vanishing_sku)
         and (offer := mirakl.offer(sku, shop_id=shop_id)) is not None
         and offer.quantity > int(ip.variant(sku).stock["main"])  # type: ignore[union-attr]
     ]
@@ -214,6 +222,8 @@ def test_chaos_soak(tmp_path: Path) -> None:
     undetected = [k for k in ("UNMAPPED_SKU",) if not kinds[k]]
     if not kinds["STOCK_DRIFT"] and not kinds["OVERSELL_RISK"]:
         undetected.append("STOCK_DRIFT")
+    if not kinds["STOCK_IMPORT_ERROR"] and not kinds["MISSING_OFFER"]:
+        undetected.append("STOCK_IMPORT_ERROR")
 
     results: dict[str, list[object]] = {
         "lost acceptances": list(lost),
