@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -174,3 +175,28 @@ def test_health_report(world: World) -> None:
     assert "HealthReport" in repr(health)
     assert "<table" in health._repr_html_()
     assert {r["job"] for r in health.to_records()} >= {"pull_orders", "push_stock"}
+
+
+def test_one_round_reads_the_stock_source_once(tmp_path: Path) -> None:
+    from mirakl_sync.engine import StaticStockSource
+    from mirakl_sync.engine.config import ShopConfig
+
+    class Counting(StaticStockSource):
+        reads = 0
+
+        def stock_levels(self, shop: ShopConfig) -> Mapping[str, Mapping[str, int]]:
+            Counting.reads += 1
+            return super().stock_levels(shop)
+
+    source = Counting({"": {"SKU-1": 5}})
+    world = make_world(tmp_path, stock_source=source)
+    world.mirakl.add_offer("SKU-1", quantity=0, price="1.00")
+    world.mirakl.place_order([("SKU-1", 1)])
+    world.run()  # every job is due: acceptance, push, full check, feed, reconcile all need stock
+    assert Counting.reads == 1
+    source.set("SKU-1", 2)
+    world.advance(minutes=5)
+    world.run()  # a new round reads the source again
+    assert Counting.reads == 2
+    world.sync.run_job(SHOP, "sales_feed")  # a job on its own reads fresh stock
+    assert Counting.reads == 3

@@ -15,7 +15,7 @@ from mirakl_sync.core.orders import LifecyclePolicy
 from mirakl_sync.core.stock import StockPolicy
 from mirakl_sync.engine.adapters import order_from_json
 from mirakl_sync.engine.config import ShopConfig
-from mirakl_sync.engine.protocols import OrderSink, StockSource
+from mirakl_sync.engine.protocols import OrderSink, StockLevels, StockSource
 from mirakl_sync.mirakl import MiraklClient
 from mirakl_sync.storage import Storage
 from mirakl_sync.storage.records import LedgerLine, LedgerOrder, OutboxItem, OutboxStatus
@@ -59,6 +59,7 @@ class ShopRuntime:
     thresholds: Thresholds = attrs.field(factory=Thresholds)
     mapping_entries: tuple[MappingEntry, ...] = ()
     mapping_rules: tuple[SkuRule, ...] = ()
+    _stock_cache: StockLevels | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def shop(self) -> str:
@@ -82,6 +83,19 @@ class ShopRuntime:
         return StockPolicy(
             safety_buffer=self.config.safety_buffer, max_published=self.config.max_published
         )
+
+    # -- stock ----------------------------------------------------------------------------
+
+    def stock_levels(self) -> StockLevels:
+        """The stock source's levels, read once and shared by the jobs of one round (acceptance,
+        push, feed and reconciliation all see the same snapshot; one source read, not four)."""
+        if self._stock_cache is None:
+            self._stock_cache = self.stock_source.stock_levels(self.config)
+        return self._stock_cache
+
+    def forget_stock_levels(self) -> None:
+        """Drop the round's snapshot: the next :meth:`stock_levels` reads the source again."""
+        self._stock_cache = None
 
     # -- mapping --------------------------------------------------------------------------
 

@@ -154,6 +154,7 @@ class Synchronizer:
         }
         self.fulfilment_source = fulfilment_source
         self._stop = threading.Event()
+        self._in_round = False
 
     def __repr__(self) -> str:
         shops = ", ".join(self.runtimes)
@@ -240,6 +241,8 @@ class Synchronizer:
     def run_job(self, shop: str, job: str) -> JobResult:
         """Run one job of one shop now (recorded as a run), unless another worker holds it."""
         runtime = self.runtimes[shop]
+        if not self._in_round:  # a job run on its own reads fresh stock
+            runtime.forget_stock_levels()
         started = self._clock()
         run_id = f"{job}:{started.isoformat()}:{uuid.uuid4().hex[:8]}"
         lease = self.storage.claim_job(
@@ -298,10 +301,17 @@ class Synchronizer:
         if unknown:
             raise ConfigurationError(f"unknown job(s): {', '.join(sorted(unknown))}")
         results = []
-        for shop in self.runtimes:
-            for job in JOB_NAMES:
-                if job in wanted and (force or self.is_due(shop, job)):
-                    results.append(self.run_job(shop, job))
+        for shop, runtime in self.runtimes.items():
+            # The jobs of one round share one read of the stock source.
+            runtime.forget_stock_levels()
+            self._in_round = True
+            try:
+                for job in JOB_NAMES:
+                    if job in wanted and (force or self.is_due(shop, job)):
+                        results.append(self.run_job(shop, job))
+            finally:
+                self._in_round = False
+                runtime.forget_stock_levels()
         return RunReport(results=tuple(results))
 
     async def arun_once(

@@ -57,7 +57,7 @@ _SHIPPED = frozenset(
 def total_available(runtime: ShopRuntime) -> dict[ItemSku, int]:
     """Available units per item, summed over the stock source's warehouses."""
     totals: dict[ItemSku, int] = {}
-    for items in runtime.stock_source.stock_levels(runtime.config).values():
+    for items in runtime.stock_levels().values():
         for sku, quantity in items.items():
             totals[ItemSku(sku)] = totals.get(ItemSku(sku), 0) + int(quantity)
     return totals

@@ -88,7 +88,7 @@ def stock_pools(runtime: ShopRuntime) -> dict[WarehouseCode, dict[ItemSku, int]]
     OF01 files carry one quantity per offer: with OF01 there is always one global pool."""
     codes = runtime.config.warehouse_codes if stock_via(runtime) == STO01 else {}
     pools: dict[WarehouseCode, dict[ItemSku, int]] = {}
-    for warehouse, items in runtime.stock_source.stock_levels(runtime.config).items():
+    for warehouse, items in runtime.stock_levels().items():
         code = WarehouseCode("") if not codes else WarehouseCode(codes.get(warehouse, ""))
         if codes and not code:
             continue
