@@ -184,3 +184,48 @@ def test_delta_applied_to_last_gives_target(
     again = stock_delta(dict(reversed(list(target.items()))), last)
     assert again.content_hash == d.content_hash
     assert isinstance(again, StockDelta)
+
+
+@settings(max_examples=200, deadline=None)
+@given(target=states, last=states)
+def test_columnar_delta_equals_the_line_reference(
+    target: dict[WarehouseCode, dict[OfferSku, int]],
+    last: dict[WarehouseCode, dict[OfferSku, int]],
+) -> None:
+    """``stock_delta`` keeps its lines by column; every view of it equals the per-line
+    reference (sorted tuples of the changed offers, hashed by ``stock_hash``)."""
+    reference = sorted(
+        (w, o, q)
+        for w, pool in target.items()
+        for o, q in pool.items()
+        if last.get(w, {}).get(o) != q
+    )
+    d = stock_delta(target, last)
+    assert len(d) == len(reference)
+    assert list(d.iter_lines()) == reference
+    assert d.to_records() == [
+        {"warehouse": w, "offer_sku": o, "quantity": q} for w, o, q in reference
+    ]
+    assert d.content_hash == stock_hash(reference)
+    by_line = StockDelta(lines=reference, content_hash=stock_hash(reference))
+    assert d.by_warehouse() == by_line.by_warehouse()
+    assert d.apply(last) == by_line.apply(last)
+    assert d.lines == tuple(reference)
+    assert d == by_line
+    assert hash(d) == hash(by_line)
+    assert repr(d) == repr(by_line)
+
+
+def test_stock_delta_is_immutable_and_pickles() -> None:
+    import pickle
+
+    d = stock_delta({W(""): {Of("B"): 2, Of("A"): 1}}, {W(""): {Of("A"): 1}})
+    with pytest.raises(AttributeError):
+        d.content_hash = "x"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        d.extra = 1  # type: ignore[attr-defined]
+    copy = pickle.loads(pickle.dumps(d))
+    assert copy == d
+    assert copy.lines == ((W(""), Of("B"), 2),)
+    assert StockDelta.from_columns([]).is_empty
+    assert StockDelta.from_columns([]).content_hash == stock_hash([])

@@ -34,6 +34,7 @@ from mirakl_sync.core.mapping import MappingTable, UnresolvedReason
 from mirakl_sync.core.models import (
     ZERO,
     FulfilmentEvent,
+    OfferSku,
     Order,
     OrderId,
     OrderLedger,
@@ -43,7 +44,7 @@ from mirakl_sync.core.models import (
     WarehouseCode,
 )
 from mirakl_sync.core.report import ReconciliationReport
-from mirakl_sync.core.stock import StockDelta, StockState, _sorted_lines_hash
+from mirakl_sync.core.stock import StockDelta, StockState
 
 __all__ = [
     "DETECTORS",
@@ -170,43 +171,51 @@ def compare_stock(
     margin = th.oversell_margin
     tol = th.drift_tolerance
     empty: Mapping[str, int] = {}
-    changed: list[tuple[WarehouseCode, str, int]] = []
+    columns: list[tuple[WarehouseCode, list[OfferSku], list[int]]] = []
     oversell: list[tuple[WarehouseCode, str, int, int]] = []
     drift: list[tuple[WarehouseCode, str, int, int]] = []
     missing: list[tuple[WarehouseCode, str, int]] = []
-    # One pass, both lookups issued back to back for each offer: on large states the cost is
-    # memory latency, and independent lookups overlap (C-level passes measured slower).
-    for wh, pool in target.items():
+    for wh in sorted(target):
+        pool = target[wh]
         lget = last.get(wh, empty).get
+        # The offers to push, kept by name only: the delta is built by column (no line tuples).
+        changed: list[OfferSku]
         if remote is None:
-            changed.extend([(wh, o, q) for o, q in pool.items() if lget(o) != q])
-            continue
-        rget = remote.get(wh, empty).get
-        for o, q in pool.items():
-            r = rget(o)
-            lq = lget(o)
-            if r == q and lq == q:  # the common case: in sync
-                continue
-            if r is None:
-                missing.append((wh, o, q))
-                continue
-            if r == q:
-                changed.append((wh, o, q))  # only the last push differs: record the target
-                continue
-            ref = q if lq is None else lq
-            if r > q + margin:
-                changed.append((wh, o, q))
-                # Stock fell since a push Mirakl still shows: the delta fixes it (pending), unless
-                # nothing is left or Mirakl shows more than we ever pushed.
-                if q == 0 or lq is None or r > lq:
-                    oversell.append((wh, o, r, q))
-            elif r - ref > tol or ref - r > tol:
-                drift.append((wh, o, r, ref))
-                changed.append((wh, o, q))
-            elif lq != q:
-                changed.append((wh, o, q))
-    changed.sort()
-    delta = StockDelta(lines=tuple(changed), content_hash=_sorted_lines_hash(changed))  # type: ignore[arg-type]
+            changed = [o for o, q in pool.items() if lget(o) != q]
+        else:
+            changed = []
+            push = changed.append
+            rget = remote.get(wh, empty).get
+            # One pass, both lookups issued back to back for each offer: on large states the
+            # cost is memory latency, and independent lookups overlap (C-level passes measured
+            # slower).
+            for o, q in pool.items():
+                r = rget(o)
+                lq = lget(o)
+                if r == q and lq == q:  # the common case: in sync
+                    continue
+                if r is None:
+                    missing.append((wh, o, q))
+                    continue
+                if r == q:
+                    push(o)  # only the last push differs: record the target
+                    continue
+                ref = q if lq is None else lq
+                if r > q + margin:
+                    push(o)
+                    # Stock fell since a push Mirakl still shows: the delta fixes it (pending),
+                    # unless nothing is left or Mirakl shows more than we ever pushed.
+                    if q == 0 or lq is None or r > lq:
+                        oversell.append((wh, o, r, q))
+                elif r - ref > tol or ref - r > tol:
+                    drift.append((wh, o, r, ref))
+                    push(o)
+                elif lq != q:
+                    push(o)
+        if changed:
+            changed.sort()
+            columns.append((wh, changed, list(map(pool.__getitem__, changed))))
+    delta = StockDelta.from_columns(columns)
     return StockComparison(delta=delta, oversell=oversell, drift=drift, missing=missing)
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections.abc import Callable, Iterable, Mapping
-from itertools import compress, groupby, repeat
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import groupby, repeat
 from typing import Final, TypeAlias, cast
 
 import attrs
@@ -172,22 +172,25 @@ def _fill_rest(
     """Add the slow-path singles (when the bulk path ran), multipacks and bundles to ``out``.
 
     ``get`` reads the available quantity; ``reserved`` (if any) is subtracted from it here."""
-    if reserved:
-        aget, rget = get, reserved.get
-
-        def get(item: ItemSku, default: int) -> int:
-            return aget(item, default) - rget(item, 0)
-
+    rget = (reserved or _EMPTY).get
+    hi = cap if cap is not None else -1  # -1: no cap
     if extra_singles:
         for offer, item in table._extra_singles.items():
-            x = get(item, 0) - buf
-            out[offer] = 0 if x < 0 else (x if cap is None or x <= cap else cap)
+            x = get(item, 0) - rget(item, 0) - buf
+            out[offer] = 0 if x < 0 else (hi if 0 <= hi < x else x)
     for offer, (item, k) in table.packs.items():
-        q = (get(item, 0) - buf) // k
-        out[offer] = 0 if q < 0 else (q if cap is None or q <= cap else cap)
+        x = (get(item, 0) - rget(item, 0) - buf) // k
+        out[offer] = 0 if x < 0 else (hi if 0 <= hi < x else x)
     for offer, comps in table.bundles.items():
-        q = min((get(item, 0) - buf) // k for item, k in comps)
-        out[offer] = 0 if q < 0 else (q if cap is None or q <= cap else cap)
+        # min over components, written out: a generator per bundle costs more than the loop.
+        m: int | None = None
+        for item, k in comps:
+            y = (get(item, 0) - rget(item, 0) - buf) // k
+            if m is None or y < m:
+                m = y
+        assert m is not None  # a bundle has at least one component
+        x = m
+        out[offer] = 0 if x < 0 else (hi if 0 <= hi < x else x)
 
 
 def _clamped(
@@ -219,7 +222,7 @@ def resolve_and_publish(
     mapping the SkuMap was built with as ``items`` (``SkuMap(..., items=available)``): the
     exact-identity lookup then reads the quantities in the same pass.
     """
-    offer_list = list(offers)
+    offer_list = offers if isinstance(offers, list) else list(offers)
     lookup = cast("Mapping[str, int]", available) if available is sku_map.items else None
     table, values = sku_map._resolve(offer_list, marketplace, lookup)
     if values is None:
@@ -230,22 +233,22 @@ def resolve_and_publish(
     policy = policy or StockPolicy()
     buf = policy.buffer_for(marketplace)
     cap = policy.max_published
+    # One dict in offer order. ``values`` is None exactly for the offers the bulk pass left to
+    # the slow path: their entries are overwritten below, or removed when unresolved.
     clamp = _clamped(values, buf, cap)
-    # ``values`` is None exactly for the offers the bulk pass left to the slow path.
-    keep = list(map(operator.is_not, values, repeat(None)))
-    kept_offers = compress(offer_list, keep)
     out = cast(
         "dict[OfferSku, int]",
-        dict(zip(kept_offers, map(clamp.__getitem__, compress(values, keep)), strict=True)),
+        dict(zip(offer_list, map(clamp.__getitem__, values), strict=True)),
     )
-    aget = available.get
     if reserved:
         # Bulk singles are offers equal to their item: apply the reservation to those.
-        for item, r in reserved.items():
-            if item in out:  # type: ignore[comparison-overlap]
-                x = aget(item, 0) - r - buf
-                out[item] = 0 if x < 0 else (x if cap is None or x <= cap else cap)  # type: ignore[index]
-    _fill_rest(out, table, aget, buf, cap, extra_singles=True, reserved=reserved)
+        aget, rget = available.get, reserved.get
+        for item in reserved.keys() & out.keys():
+            x = aget(item, 0) - rget(item, 0) - buf
+            out[item] = 0 if x < 0 else (x if cap is None or x <= cap else cap)  # type: ignore[index]
+    _fill_rest(out, table, available.get, buf, cap, extra_singles=True, reserved=reserved)
+    for offer in table.unresolved:
+        del out[offer]
     return table, out
 
 
@@ -277,7 +280,7 @@ def stock_hash(lines: list[DeltaLine] | tuple[DeltaLine, ...]) -> str:
     return _sorted_lines_hash(sorted(lines))
 
 
-def _sorted_lines_hash(lines: list[DeltaLine]) -> str:
+def _sorted_lines_hash(lines: Iterable[DeltaLine]) -> str:
     """:func:`stock_hash` of lines already sorted: one sha256 over one joined buffer."""
     parts: list[str] = []
     for w, group in groupby(lines, _WAREHOUSE):
@@ -286,52 +289,137 @@ def _sorted_lines_hash(lines: list[DeltaLine]) -> str:
     return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
+def _columns_hash(columns: DeltaColumns) -> str:
+    """:func:`stock_hash` of the lines ``columns`` stands for (same bytes, no line tuples)."""
+    parts: list[str] = []
+    for w, offers, quantities in columns:
+        head = f"{len(w)}:{w}"
+        parts.extend([f"{head}{len(o)}:{o}{q};" for o, q in zip(offers, quantities, strict=True)])
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
+
+
 _WAREHOUSE: Final = operator.itemgetter(0)
 
+# A delta held by column: per warehouse (ascending), the offers (ascending, each once) and their
+# quantities. A million-offer reconciliation keeps tens of thousands of changed offers; columns
+# spare one tuple per line (and the garbage collector's passes over them).
+DeltaColumns: TypeAlias = tuple[tuple[WarehouseCode, tuple[OfferSku, ...], tuple[int, ...]], ...]
 
-@attrs.frozen(kw_only=True)
+
 class StockDelta(RecordsDisplayMixin):
     """The absolute quantities to push: only offers whose target differs from the last confirmed
-    published state. ``lines`` are sorted ``(warehouse, offer, quantity)`` tuples."""
+    published state. ``lines`` are sorted ``(warehouse, offer, quantity)`` tuples.
 
-    lines: tuple[DeltaLine, ...]
-    content_hash: str
+    Built by :func:`stock_delta` and :func:`~mirakl_sync.core.reconcile.compare_stock` from
+    columns (the line tuples are made on first use of ``lines``); :meth:`iter_lines`,
+    :meth:`by_warehouse`, :meth:`apply` and ``len()`` read the columns directly. Read-only.
+    """
+
+    __slots__ = ("_columns", "_hash", "_lines")
+
+    def __init__(self, *, lines: Iterable[DeltaLine], content_hash: str) -> None:
+        self._lines: tuple[DeltaLine, ...] | None = tuple(lines)
+        self._columns: DeltaColumns | None = None
+        self._hash = content_hash
+
+    @classmethod
+    def from_columns(
+        cls, columns: Iterable[tuple[str, Iterable[str], Iterable[int]]]
+    ) -> StockDelta:
+        """A delta from per-warehouse columns ``(warehouse, offers, quantities)``: warehouses in
+        ascending order, each warehouse's offers ascending and distinct. The content hash is
+        computed here (equal to :func:`stock_hash` of the lines)."""
+        cols = cast(
+            "DeltaColumns",
+            tuple((w, tuple(offers), tuple(qs)) for w, offers, qs in columns),
+        )
+        delta = cls.__new__(cls)
+        delta._lines = None
+        delta._columns = cols
+        delta._hash = _columns_hash(cols)
+        return delta
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the sorted lines (:func:`stock_hash`)."""
+        return self._hash
+
+    @property
+    def lines(self) -> tuple[DeltaLine, ...]:
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = tuple(self.iter_lines())
+        return lines
+
+    def iter_lines(self) -> Iterator[DeltaLine]:
+        """The lines in order, without building the ``lines`` tuple."""
+        if self._columns is None:
+            assert self._lines is not None
+            return iter(self._lines)
+        return (
+            line
+            for w, offers, qs in self._columns
+            for line in zip(repeat(w), offers, qs, strict=False)
+        )
 
     def __len__(self) -> int:
-        return len(self.lines)
+        if self._columns is not None:
+            return sum(len(offers) for _, offers, _ in self._columns)
+        assert self._lines is not None
+        return len(self._lines)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StockDelta):
+            return NotImplemented
+        return self.content_hash == other.content_hash and self.lines == other.lines
+
+    def __hash__(self) -> int:
+        return hash(self.content_hash)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_delta_from_lines, (self.lines, self.content_hash))
 
     @property
     def is_empty(self) -> bool:
-        return not self.lines
+        return len(self) == 0
 
     def by_warehouse(self) -> dict[WarehouseCode, dict[OfferSku, int]]:
+        if self._columns is not None:
+            return {w: dict(zip(offers, qs, strict=True)) for w, offers, qs in self._columns}
         out: dict[WarehouseCode, dict[OfferSku, int]] = {}
-        for w, o, q in self.lines:
+        for w, o, q in self.iter_lines():
             out.setdefault(w, {})[o] = q
         return out
 
     def apply(self, last: StockState) -> dict[WarehouseCode, dict[OfferSku, int]]:
         """The published state after this delta is confirmed on top of ``last``."""
         new = {w: dict(pool) for w, pool in last.items()}
-        for w, o, q in self.lines:
-            new.setdefault(w, {})[o] = q
+        for w, pool in self.by_warehouse().items():
+            new.setdefault(w, {}).update(pool)
         return new
 
     def __repr__(self) -> str:
-        whs = len({w for w, _, _ in self.lines})
+        if self._columns is not None:
+            whs = len(self._columns)
+        else:
+            whs = len({w for w, _, _ in self.iter_lines()})
         return (
-            f"<StockDelta {len(self.lines)} line(s) in {whs} warehouse pool(s)"
+            f"<StockDelta {len(self)} line(s) in {whs} warehouse pool(s)"
             f" hash={self.content_hash[:12]}>"
         )
 
     def to_records(self) -> list[dict[str, Scalar]]:
-        return [{"warehouse": w, "offer_sku": o, "quantity": q} for w, o, q in self.lines]
+        return [{"warehouse": w, "offer_sku": o, "quantity": q} for w, o, q in self.iter_lines()]
 
     def _display_title(self) -> str:
         return "StockDelta"
 
     def _display_summary(self) -> list[tuple[str, Scalar]]:
-        return [("lines", len(self.lines)), ("content hash", self.content_hash)]
+        return [("lines", len(self)), ("content hash", self.content_hash)]
+
+
+def _delta_from_lines(lines: tuple[DeltaLine, ...], content_hash: str) -> StockDelta:
+    return StockDelta(lines=lines, content_hash=content_hash)
 
 
 def stock_delta(target: StockState, last: StockState) -> StockDelta:
@@ -340,13 +428,15 @@ def stock_delta(target: StockState, last: StockState) -> StockDelta:
     Offers present in ``last`` but not in ``target`` are left alone (quarantined offers are never
     zeroed by omission). ``delta.apply(last)`` restricted to ``target``'s keys equals ``target``.
     """
-    changed: list[DeltaLine] = []
     empty: Mapping[OfferSku, int] = {}
-    for wh, pool in target.items():
+    columns: list[tuple[WarehouseCode, list[OfferSku], list[int]]] = []
+    for wh in sorted(target):
+        pool = target[wh]
         g = last.get(wh, empty).get
-        changed.extend([(wh, o, q) for o, q in pool.items() if g(o) != q])
-    changed.sort()
-    return StockDelta(lines=tuple(changed), content_hash=_sorted_lines_hash(changed))
+        changed = sorted([o for o, q in pool.items() if g(o) != q])
+        if changed:
+            columns.append((wh, changed, list(map(pool.__getitem__, changed))))
+    return StockDelta.from_columns(columns)
 
 
 def single_pool(levels: Mapping[OfferSku, int]) -> dict[WarehouseCode, Mapping[OfferSku, int]]:
