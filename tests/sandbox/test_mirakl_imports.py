@@ -142,3 +142,32 @@ def test_order_export_chunks_and_rules() -> None:
     assert status["urls"][0].startswith("https://sandbox.invalid/sandbox/exports/orders/")
     total = sum(len(client.get(u).json()["orders"]) for u in status["urls"])
     assert total == 5
+
+
+def test_offer_export_honours_megabytes_per_chunk() -> None:
+    """OF52 ``megabytes_per_chunk``: no chunk is larger than asked, offers stay in order and
+    none is lost (JSON and CSV)."""
+    sandbox = MiraklSandbox(enforce_frequencies=False)
+    for i in range(6_000):
+        sandbox.add_offer(f"SKU-{i:05d}-{'x' * 100}", quantity=i % 7)
+    client = sandbox.client(headers={"Authorization": "sandbox-shop-key"})
+    for export_type in ("application/json", "text/csv"):
+        body = {"export_type": export_type, "megabytes_per_chunk": 1}
+        tid = client.post("/api/offers/export/async", json=body).json()["tracking_id"]
+        sandbox.clock.advance(seconds=30)
+        urls = client.get(f"/api/offers/export/async/status/{tid}").json()["urls"]
+        assert len(urls) > 1
+        skus: list[str] = []
+        for url in urls:
+            chunk = client.get(url)
+            assert len(chunk.content) <= 1024 * 1024
+            if export_type == "application/json":
+                skus.extend(row["shop_sku"] for row in chunk.json())
+            else:
+                lines = chunk.text.splitlines()[1:]
+                header = chunk.text.splitlines()[0].split(";")
+                col = header.index("shop-sku") if "shop-sku" in header else header.index("sku")
+                skus.extend(line.split(";")[col] for line in lines)
+        assert skus == sorted(skus)
+        assert len(skus) == 6_000
+        sandbox.clock.advance(minutes=5)

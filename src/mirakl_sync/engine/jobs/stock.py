@@ -387,12 +387,12 @@ def push_stock(runtime: ShopRuntime) -> Counter[str]:
         key,
         kind=STO01,
         payload={
-            "lines": [[wh, sku, qty] for wh, sku, qty in delta.lines],
+            "lines": [[wh, sku, qty] for wh, sku, qty in delta.iter_lines()],
             "hash": delta.content_hash,
         },
         now=runtime.now(),
     )
     crash_point("outbox.after_enqueue")
-    counts["lines_planned"] += len(delta.lines)
+    counts["lines_planned"] += len(delta)
     counts.update({f"sto01_{k}": n for k, n in executor.run(kinds={STO01}).items()})
     return counts

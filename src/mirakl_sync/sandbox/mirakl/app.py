@@ -17,7 +17,7 @@ import base64
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -690,7 +690,12 @@ class MiraklSandbox(BaseSandbox):
         orders.sort(key=lambda o: (o.created_date, o.order_id))
         size = self._chunk_size(p)
         chunks = [orders[i : i + size] for i in range(0, len(orders), size)] or [[]]
-        return [{"orders": [render.order_json(o, self.state) for o in c]} for c in chunks]
+        rendered = [[render.order_json(o, self.state) for o in c] for c in chunks]
+        return [
+            {"orders": part}
+            for c in rendered
+            for part in _split_by_size(c, p.get("megabytes_per_chunk"), _json_size)
+        ]
 
     def _build_offer_export(self, export: Export) -> list[JSON]:
         p = export.params
@@ -711,15 +716,19 @@ class MiraklSandbox(BaseSandbox):
         offers.sort(key=lambda o: o.offer_id)
         size = self._chunk_size(p)
         groups = [offers[i : i + size] for i in range(0, len(offers), size)] or [[]]
+        mb = p.get("megabytes_per_chunk")
         if p.get("export_type") == "application/json":
-            return [[render.offer_export_json(o, shop.name) for o in g] for g in groups]
+            return [
+                part
+                for g in groups
+                for part in _split_by_size(
+                    [render.offer_export_json(o, shop.name) for o in g], mb, _json_size
+                )
+            ]
         out: list[JSON] = []
         for group in groups:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-            writer.writerow(render.OFFER_CSV_COLUMNS)
-            writer.writerows(render.offer_export_row(o) for o in group)
-            out.append(buffer.getvalue())
+            for part in _split_by_size(group, mb, _csv_size):
+                out.append(_offer_csv(part))
         return out
 
     # -- offers and imports ----------------------------------------------------------------
@@ -1056,3 +1065,40 @@ class MiraklSandbox(BaseSandbox):
             raise HTTPProblem(404, f"Unknown action {action}")
         order = self._call(getattr(self.state, method), order_id)
         return json_response(render.order_json(order, self.state))
+
+
+def _offer_csv(offers: Sequence[Any]) -> str:
+    """An OF54 CSV chunk (header + one row per offer)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(render.OFFER_CSV_COLUMNS)
+    writer.writerows(render.offer_export_row(o) for o in offers)
+    return buffer.getvalue()
+
+
+def _json_size(items: Sequence[Any]) -> int:
+    return len(json.dumps(items, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def _csv_size(offers: Sequence[Any]) -> int:
+    return len(_offer_csv(offers).encode())
+
+
+def _split_by_size(
+    items: list[Any], megabytes: object, size_of: Callable[[Sequence[Any]], int]
+) -> list[list[Any]]:
+    """OR13/OF52 ``megabytes_per_chunk``: ``items`` cut, in order, into parts whose payload is at
+    most that many MiB (halving a part until it fits; a single item always makes a part)."""
+    if not isinstance(megabytes, int) or isinstance(megabytes, bool) or megabytes <= 0:
+        return [items]
+    limit = megabytes * 1024 * 1024
+    out: list[list[Any]] = []
+    todo = [items]
+    while todo:
+        part = todo.pop()
+        if len(part) <= 1 or size_of(part) <= limit:
+            out.append(part)
+        else:
+            mid = len(part) // 2
+            todo += [part[mid:], part[:mid]]  # the first half is popped (and kept) first
+    return out
