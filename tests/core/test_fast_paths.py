@@ -394,6 +394,9 @@ def test_unmapped_findings_equal_discrepancy_records() -> None:
             )
         )
     assert got == expected
+    # Unmapped offers are kept by name until ``unresolved`` is read; the findings are the same
+    # before and after the records are made.
+    assert detect_unmapped_skus(snaps, NOW, Thresholds()) == got
 
 
 def test_rules_without_identity_file_packs_and_conflicts() -> None:

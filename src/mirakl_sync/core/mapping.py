@@ -244,7 +244,9 @@ class MappingTable:
 
     Every input offer is in exactly one of the four. For speed, offers resolved in bulk by the
     identity rule are kept as two parallel lists and ``singles`` is built on first access;
-    :meth:`iter_singles` walks them without building the dict.
+    :meth:`iter_singles` walks them without building the dict. Likewise, plainly unmapped offers
+    are kept by name and their :class:`Unresolved` records are made on first access to
+    ``unresolved`` (a large catalogue can hold tens of thousands of them).
     """
 
     __slots__ = (
@@ -253,10 +255,11 @@ class MappingTable:
         "_bulk_offers",
         "_extra_singles",
         "_singles",
+        "_unmapped",
+        "_unresolved",
         "bundles",
         "marketplace",
         "packs",
-        "unresolved",
     )
 
     def __init__(
@@ -267,12 +270,15 @@ class MappingTable:
         packs: dict[OfferSku, tuple[ItemSku, int]] | None = None,
         bundles: dict[OfferSku, Components] | None = None,
         unresolved: dict[OfferSku, Unresolved] | None = None,
+        unmapped: dict[OfferSku, None] | None = None,
         bulk: tuple[Sequence[OfferSku], Sequence[ItemSku | None], set[str]] | None = None,
     ) -> None:
         self.marketplace = marketplace
         self.packs = packs if packs is not None else {}
         self.bundles = bundles if bundles is not None else {}
-        self.unresolved = unresolved if unresolved is not None else {}
+        self._unresolved = unresolved if unresolved is not None else {}
+        # Offers unresolved for the plain UNMAPPED reason (no entry, no rule), by name only.
+        self._unmapped = unmapped if unmapped is not None else {}
         self._extra_singles = singles if singles is not None else {}
         if bulk is None:
             bulk = ([], [], set())
@@ -292,6 +298,24 @@ class MappingTable:
             self._singles = out  # type: ignore[assignment]
         assert self._singles is not None
         return self._singles
+
+    @property
+    def unresolved(self) -> dict[OfferSku, Unresolved]:
+        if self._unmapped:
+            made = {
+                offer: Unresolved(
+                    offer_sku=offer, reason=UnresolvedReason.UNMAPPED, detail=_UNMAPPED_DETAIL
+                )
+                for offer in self._unmapped
+            }
+            made.update(self._unresolved)
+            self._unresolved, self._unmapped = made, {}
+        return self._unresolved
+
+    def _compact_unresolved(self) -> tuple[Iterable[OfferSku], Mapping[OfferSku, Unresolved]]:
+        """The unresolved offers without making their records: the plainly unmapped ones (their
+        record would be ``Unresolved(offer, UNMAPPED, _UNMAPPED_DETAIL)``) and the others."""
+        return self._unmapped, self._unresolved
 
     def iter_singles(self) -> Iterable[tuple[OfferSku, ItemSku]]:
         """The ``(offer, item)`` pairs of ``singles`` (bulk ones first)."""
@@ -665,6 +689,7 @@ class SkuMap:
         packs: dict[OfferSku, tuple[ItemSku, int]] = {}
         bundles: dict[OfferSku, Components] = {}
         unresolved: dict[OfferSku, Unresolved] = {}
+        unmapped: dict[OfferSku, None] = {}
 
         item_keys_memo: list[tuple[list[str], list[str]]] = []
 
@@ -729,7 +754,7 @@ class SkuMap:
 
         if rest:
             self._resolve_by_rules(
-                rest, rest_keys, rules, exact, item_keys, singles, packs, unresolved
+                rest, rest_keys, rules, exact, item_keys, singles, packs, unresolved, unmapped
             )
         table = MappingTable(
             marketplace=mp,
@@ -737,6 +762,7 @@ class SkuMap:
             packs=packs,
             bundles=bundles,
             unresolved=unresolved,
+            unmapped=unmapped,
             bulk=bulk_lists,
         )
         return table, values
@@ -751,6 +777,7 @@ class SkuMap:
         singles: dict[OfferSku, ItemSku],
         packs: dict[OfferSku, tuple[ItemSku, int]],
         unresolved: dict[OfferSku, Unresolved],
+        unmapped: dict[OfferSku, None],
     ) -> None:
         """Rules (identity plus prefix/suffix rules) for offers without an explicit entry: one
         list of hits per rule (C-level lookups), then combined per offer."""
@@ -772,7 +799,6 @@ class SkuMap:
                 for j in compress(range(len(rest)), map(is_exact, rest)):
                     hits[j] = rest[j]
             per_rule.append(hits)
-        unmapped = UnresolvedReason.UNMAPPED
         if not ambiguous and 1 <= len(rules) <= 2:
             # Common shapes (identity alone, or identity + one prefix/suffix rule): no per-offer
             # dict; a disagreement between the two rules goes to the general loop below.
@@ -789,11 +815,7 @@ class SkuMap:
             for j, (offer, a, b) in enumerate(pairs):
                 if a is None:
                     if b is None:
-                        unresolved[offer] = Unresolved(  # type: ignore[index]
-                            offer_sku=offer,  # type: ignore[arg-type]
-                            reason=unmapped,
-                            detail=_UNMAPPED_DETAIL,
-                        )
+                        unmapped[offer] = None  # type: ignore[index]
                     elif q1 == 1:
                         singles[offer] = b  # type: ignore[index,assignment]
                     else:
@@ -840,9 +862,7 @@ class SkuMap:
                 else:
                     packs[offer] = (item, k)  # type: ignore[index,assignment]
             elif not found:
-                unresolved[offer] = Unresolved(  # type: ignore[index]
-                    offer_sku=OfferSku(offer), reason=unmapped, detail=_UNMAPPED_DETAIL
-                )
+                unmapped[offer] = None  # type: ignore[index]
             else:
                 described = sorted(f"{'+'.join(n)}->{q}x{i}" for (i, q), n in found.items())
                 unresolved[offer] = Unresolved(  # type: ignore[index]

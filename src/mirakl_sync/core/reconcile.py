@@ -30,7 +30,7 @@ from mirakl_sync.core.discrepancy import (
     sort_discrepancies,
 )
 from mirakl_sync.core.finance import Transaction, commission_mismatches, order_finance
-from mirakl_sync.core.mapping import MappingTable, UnresolvedReason
+from mirakl_sync.core.mapping import _UNMAPPED_DETAIL, MappingTable, UnresolvedReason
 from mirakl_sync.core.models import (
     ZERO,
     FulfilmentEvent,
@@ -349,17 +349,39 @@ def detect_unmapped_skus(
     table = snapshots.mapping
     if table is None:
         return []
-    out = []
-    unmapped = UnresolvedReason.UNMAPPED
+    out: list[Discrepancy] = []
     kind = K.UNMAPPED_SKU
     _, impact, owner = KIND_DEFAULTS[kind]
     shop = snapshots.shop
     prefix = discrepancy_key(kind, shop, "")
     new = Discrepancy
+    unmapped, others = table._compact_unresolved()
+    # Plainly unmapped offers (the common case) share their reason, detail and facts.
+    message = (
+        f" is unmapped ({_UNMAPPED_DETAIL}); its stock is not published: add it to the mapping "
+        "table or fix the SKU on Mirakl."
+    )
+    facts = {"reason": UnresolvedReason.UNMAPPED.value, "candidates": ""}
     warning, error = Severity.WARNING, Severity.ERROR
-    for offer, bad in table.unresolved.items():
+    for offer in unmapped:
+        # Same record as ``discrepancy(...)``, built directly (one per unresolved offer).
+        out.append(
+            new(
+                kind=kind,
+                severity=warning,
+                impact=impact,
+                owner=owner,
+                key=f"{prefix}{offer}",
+                shop=shop,
+                entities=(("offer_sku", offer),),
+                message=f"Offer {offer}{message}",
+                detected_at=now,
+                facts=dict(facts),
+            )
+        )
+    for offer, bad in others.items():
         reason = bad.reason
-        if reason is unmapped:
+        if reason is UnresolvedReason.UNMAPPED:
             what = "unmapped"
             todo = "add it to the mapping table or fix the SKU on Mirakl"
         else:
@@ -369,11 +391,10 @@ def detect_unmapped_skus(
                 else "mapped by conflicting rules"
             )
             todo = "fix the mapping table or the rules so only one item matches"
-        # Same record as ``discrepancy(...)``, built directly (one per unresolved offer).
         out.append(
             new(
                 kind=kind,
-                severity=warning if reason is unmapped else error,
+                severity=warning if reason is UnresolvedReason.UNMAPPED else error,
                 impact=impact,
                 owner=owner,
                 key=f"{prefix}{offer}",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import groupby, repeat
+from itertools import chain, groupby, repeat
 from typing import Final, TypeAlias, cast
 
 import attrs
@@ -247,7 +247,8 @@ def resolve_and_publish(
             x = aget(item, 0) - rget(item, 0) - buf
             out[item] = 0 if x < 0 else (x if cap is None or x <= cap else cap)  # type: ignore[index]
     _fill_rest(out, table, available.get, buf, cap, extra_singles=True, reserved=reserved)
-    for offer in table.unresolved:
+    unmapped, others = table._compact_unresolved()
+    for offer in chain(unmapped, others):
         del out[offer]
     return table, out
 
