@@ -30,7 +30,7 @@ from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from itertools import compress, repeat
 from operator import methodcaller
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, cast
 
 import attrs
 
@@ -574,24 +574,16 @@ class SkuMap:
         if needed is not None and not needed:
             return {}, {}
         item_list, keys = item_keys if item_keys is not None else self._item_keys()
-        if needed is None:
-            pairs: Iterable[tuple[str, str]] = zip(keys, item_list, strict=True)
-        else:
-            pairs = compress(zip(keys, item_list, strict=True), map(needed.__contains__, keys))
-        groups: dict[str, set[str]] = {}
-        index: dict[str, ItemSku] = {}
-        for k, item in pairs:
-            if not k:
-                continue
-            if k in index:
-                groups.setdefault(k, {index[k]}).add(item)
-            else:
-                index[k] = item  # type: ignore[assignment]
+        if needed is not None:
+            mask = list(map(needed.__contains__, keys))
+            keys, item_list = list(compress(keys, mask)), list(compress(item_list, mask))
+        index = cast("dict[str, ItemSku]", dict(zip(keys, item_list, strict=True)))
         ambiguous: dict[str, tuple[ItemSku, ...]] = {}
-        for k, group in groups.items():
-            if len(group) > 1:
-                ambiguous[k] = tuple(ItemSku(i) for i in sorted(group))
-                del index[k]
+        if len(index) == len(keys):
+            # No key shared by two items (the common case): the C-level dict is the index.
+            index.pop("", None)
+        else:
+            index, ambiguous = _group_keys(keys, item_list)
         if needed is None:
             self._norm_index, self._norm_ambiguous = index, ambiguous
         return index, ambiguous
@@ -871,6 +863,28 @@ class SkuMap:
                     detail="rules disagree: " + ", ".join(described),
                     candidates=tuple(described),
                 )
+
+
+def _group_keys(
+    keys: list[str], items: list[str]
+) -> tuple[dict[str, ItemSku], dict[str, tuple[ItemSku, ...]]]:
+    """Normalised key -> item, and the keys several items share (ambiguous, with their items
+    sorted). Items whose key is empty are left out."""
+    groups: dict[str, set[str]] = {}
+    index: dict[str, ItemSku] = {}
+    for k, item in zip(keys, items, strict=True):
+        if not k:
+            continue
+        if k in index:
+            groups.setdefault(k, {index[k]}).add(item)
+        else:
+            index[k] = ItemSku(item)
+    ambiguous: dict[str, tuple[ItemSku, ...]] = {}
+    for k, group in groups.items():
+        if len(group) > 1:
+            ambiguous[k] = tuple(ItemSku(i) for i in sorted(group))
+            del index[k]
+    return index, ambiguous
 
 
 _UNMAPPED_DETAIL: Final = "no explicit entry and no rule matches a known item"
