@@ -171,3 +171,21 @@ def test_offer_export_honours_megabytes_per_chunk() -> None:
         assert skus == sorted(skus)
         assert len(skus) == 6_000
         sandbox.clock.advance(minutes=5)
+
+
+def test_offer_by_sku_follows_deletes_re_adds_and_dropped_offers() -> None:
+    sandbox = MiraklSandbox(enforce_frequencies=False)
+    state = sandbox.state
+    shop_id = next(iter(state.shops))
+    first = state.add_offer(shop_id, "SKU-X", quantity=1)
+    assert state.offer_by_sku(shop_id, "SKU-X") is first
+    assert state.add_offer(shop_id, "SKU-X", quantity=5) is first  # updated in place
+    assert first.quantity == 5
+    first.deleted = True
+    assert state.offer_by_sku(shop_id, "SKU-X") is None
+    second = state.add_offer(shop_id, "SKU-X", quantity=2)
+    assert second is not first
+    assert state.offer_by_sku(shop_id, "SKU-X") is second
+    state.offers.pop(second.offer_id)  # an offer that vanished on the operator's side
+    assert state.offer_by_sku(shop_id, "SKU-X") is None
+    assert state.offer_by_sku(shop_id, "NOPE") is None

@@ -498,6 +498,8 @@ class MiraklState:
         self.shops: dict[int, Shop] = {}
         self.keys: dict[str, list[int]] = {}
         self.offers: dict[int, Offer] = {}
+        # (shop_id, shop_sku) -> offer ids in creation order: offer_by_sku without a scan.
+        self._offer_ids_by_sku: dict[tuple[int, str], list[int]] = {}
         self.orders: dict[str, Order] = {}
         self.stock_imports: dict[str, StockImport] = {}
         self.offer_imports: dict[int, OfferImport] = {}
@@ -613,11 +615,14 @@ class MiraklState:
             if code not in self.shops[shop_id].warehouses:
                 self.shops[shop_id].warehouses.append(code)
         self.offers[offer.offer_id] = offer
+        self._offer_ids_by_sku.setdefault((shop_id, sku), []).append(offer.offer_id)
         return offer
 
     def offer_by_sku(self, shop_id: int, sku: str) -> Offer | None:
-        for offer in self.offers.values():
-            if offer.shop_id == shop_id and offer.shop_sku == sku and not offer.deleted:
+        """The shop's live (not deleted) offer with that SKU, the oldest if several."""
+        for offer_id in self._offer_ids_by_sku.get((shop_id, sku), ()):
+            offer = self.offers.get(offer_id)  # tests may drop an offer from ``offers``
+            if offer is not None and not offer.deleted:
                 return offer
         return None
 
