@@ -229,3 +229,17 @@ def test_stock_delta_is_immutable_and_pickles() -> None:
     assert copy.lines == ((W(""), Of("B"), 2),)
     assert StockDelta.from_columns([]).is_empty
     assert StockDelta.from_columns([]).content_hash == stock_hash([])
+
+
+def test_delta_from_columns_sorts_and_checks_its_input() -> None:
+    ordered = StockDelta.from_columns([("", ["A", "B"], [1, 2]), ("WH", ["C"], [3])])
+    shuffled = StockDelta.from_columns([("WH", ["C"], [3]), ("", ["B", "A"], [2, 1])])
+    assert shuffled == ordered
+    assert shuffled.lines == ((W(""), Of("A"), 1), (W(""), Of("B"), 2), (W("WH"), Of("C"), 3))
+    assert shuffled.content_hash == stock_hash(list(ordered.lines))
+    with pytest.raises(ValueError, match="listed twice"):
+        StockDelta.from_columns([("", ["A", "A"], [1, 2])])
+    with pytest.raises(ValueError, match="warehouse is listed twice"):
+        StockDelta.from_columns([("WH", ["A"], [1]), ("", ["B"], [1]), ("WH", ["C"], [1])])
+    with pytest.raises(ValueError, match="2 offers but 1 quantities"):
+        StockDelta.from_columns([("", ["A", "B"], [1])])

@@ -299,7 +299,9 @@ def _columns_hash(columns: DeltaColumns) -> str:
     return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
-_WAREHOUSE: Final = operator.itemgetter(0)
+_ITEM0: Final = operator.itemgetter(0)
+_ITEM1: Final = operator.itemgetter(1)
+_WAREHOUSE: Final = _ITEM0
 
 # A delta held by column: per warehouse (ascending), the offers (ascending, each once) and their
 # quantities. A million-offer reconciliation keeps tens of thousands of changed offers; columns
@@ -327,17 +329,30 @@ class StockDelta(RecordsDisplayMixin):
     def from_columns(
         cls, columns: Iterable[tuple[str, Iterable[str], Iterable[int]]]
     ) -> StockDelta:
-        """A delta from per-warehouse columns ``(warehouse, offers, quantities)``: warehouses in
-        ascending order, each warehouse's offers ascending and distinct. The content hash is
-        computed here (equal to :func:`stock_hash` of the lines)."""
-        cols = cast(
-            "DeltaColumns",
-            tuple((w, tuple(offers), tuple(qs)) for w, offers, qs in columns),
-        )
+        """A delta from per-warehouse columns ``(warehouse, offers, quantities)``, offers aligned
+        with their quantities. Columns and offers are put in ascending order when they are not
+        (the usual callers pass them sorted; checking costs one C-level pass); an offer listed
+        twice in one warehouse, or a warehouse listed twice, is a ``ValueError``. The content
+        hash is computed here (equal to :func:`stock_hash` of the lines)."""
+        cols: list[tuple[WarehouseCode, tuple[OfferSku, ...], tuple[int, ...]]] = []
+        for w, offers, qs in columns:
+            o, q = tuple(offers), tuple(qs)
+            if len(o) != len(q):
+                raise ValueError(f"warehouse {w!r}: {len(o)} offers but {len(q)} quantities")
+            if not all(map(operator.lt, o, o[1:])):
+                pairs = sorted(zip(o, q, strict=True))
+                o, q = tuple(map(_ITEM0, pairs)), tuple(map(_ITEM1, pairs))
+                if not all(map(operator.lt, o, o[1:])):
+                    raise ValueError(f"warehouse {w!r}: an offer is listed twice")
+            cols.append((WarehouseCode(w), cast("tuple[OfferSku, ...]", o), q))
+        if not all(map(operator.lt, map(_ITEM0, cols), map(_ITEM0, cols[1:]))):
+            cols.sort(key=_ITEM0)
+            if len({w for w, _, _ in cols}) != len(cols):
+                raise ValueError("a warehouse is listed twice")
         delta = cls.__new__(cls)
         delta._lines = None
-        delta._columns = cols
-        delta._hash = _columns_hash(cols)
+        delta._columns = tuple(cols)
+        delta._hash = _columns_hash(delta._columns)
         return delta
 
     @property
