@@ -173,14 +173,13 @@ def _fill_rest(
 
     ``get`` reads the available quantity; ``reserved`` (if any) is subtracted from it here."""
     rget = (reserved or _EMPTY).get
-    hi = cap if cap is not None else -1  # -1: no cap
     if extra_singles:
         for offer, item in table._extra_singles.items():
             x = get(item, 0) - rget(item, 0) - buf
-            out[offer] = 0 if x < 0 else (hi if 0 <= hi < x else x)
+            out[offer] = 0 if x < 0 else (x if cap is None or x <= cap else cap)
     for offer, (item, k) in table.packs.items():
         x = (get(item, 0) - rget(item, 0) - buf) // k
-        out[offer] = 0 if x < 0 else (hi if 0 <= hi < x else x)
+        out[offer] = 0 if x < 0 else (x if cap is None or x <= cap else cap)
     for offer, comps in table.bundles.items():
         # min over components, written out: a generator per bundle costs more than the loop.
         m: int | None = None
@@ -189,8 +188,7 @@ def _fill_rest(
             if m is None or y < m:
                 m = y
         assert m is not None  # a bundle has at least one component
-        x = m
-        out[offer] = 0 if x < 0 else (hi if 0 <= hi < x else x)
+        out[offer] = 0 if m < 0 else (m if cap is None or m <= cap else cap)
 
 
 def _clamped(
