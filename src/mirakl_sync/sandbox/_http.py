@@ -67,11 +67,16 @@ class HTTPProblem(Exception):
         self.headers = headers or {}
 
 
+def json_bytes(body: JSON) -> bytes:
+    """The compact UTF-8 JSON the sandbox sends."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def json_response(
     body: JSON, status: int = 200, headers: dict[str, str] | None = None
 ) -> httpx.Response:
     """A JSON response (compact, UTF-8)."""
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    content = json_bytes(body)
     all_headers = {"Content-Type": "application/json;charset=UTF-8"}
     all_headers.update(headers or {})
     return httpx.Response(status, content=content, headers=all_headers)

@@ -30,6 +30,7 @@ from mirakl_sync.sandbox._http import (
     HTTPProblem,
     RequestContext,
     Route,
+    json_bytes,
     json_response,
     parse_datetime,
     text_response,
@@ -690,11 +691,13 @@ class MiraklSandbox(BaseSandbox):
         orders.sort(key=lambda o: (o.created_date, o.order_id))
         size = self._chunk_size(p)
         chunks = [orders[i : i + size] for i in range(0, len(orders), size)] or [[]]
-        rendered = [[render.order_json(o, self.state) for o in c] for c in chunks]
+        mb = p.get("megabytes_per_chunk")
         return [
-            {"orders": part}
-            for c in rendered
-            for part in _split_by_size(c, p.get("megabytes_per_chunk"), _json_size)
+            chunk
+            for c in chunks
+            for chunk in _within_size(
+                [render.order_json(o, self.state) for o in c], mb, _orders_chunk
+            )
         ]
 
     def _build_offer_export(self, export: Export) -> list[JSON]:
@@ -719,17 +722,13 @@ class MiraklSandbox(BaseSandbox):
         mb = p.get("megabytes_per_chunk")
         if p.get("export_type") == "application/json":
             return [
-                part
+                chunk
                 for g in groups
-                for part in _split_by_size(
-                    [render.offer_export_json(o, shop.name) for o in g], mb, _json_size
+                for chunk in _within_size(
+                    [render.offer_export_json(o, shop.name) for o in g], mb, list
                 )
             ]
-        out: list[JSON] = []
-        for group in groups:
-            for part in _split_by_size(group, mb, _csv_size):
-                out.append(_offer_csv(part))
-        return out
+        return [chunk for g in groups for chunk in _within_size(g, mb, _offer_csv)]
 
     # -- offers and imports ----------------------------------------------------------------
 
@@ -1067,7 +1066,7 @@ class MiraklSandbox(BaseSandbox):
         return json_response(render.order_json(order, self.state))
 
 
-def _offer_csv(offers: Sequence[Any]) -> str:
+def _offer_csv(offers: list[Any]) -> str:
     """An OF54 CSV chunk (header + one row per offer)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
@@ -1076,28 +1075,27 @@ def _offer_csv(offers: Sequence[Any]) -> str:
     return buffer.getvalue()
 
 
-def _json_size(items: Sequence[Any]) -> int:
-    return len(json.dumps(items, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+def _orders_chunk(orders: list[Any]) -> JSON:
+    return {"orders": orders}
 
 
-def _csv_size(offers: Sequence[Any]) -> int:
-    return len(_offer_csv(offers).encode())
-
-
-def _split_by_size(
-    items: list[Any], megabytes: object, size_of: Callable[[Sequence[Any]], int]
-) -> list[list[Any]]:
-    """OR13/OF52 ``megabytes_per_chunk``: ``items`` cut, in order, into parts whose payload is at
-    most that many MiB (halving a part until it fits; a single item always makes a part)."""
+def _within_size(
+    items: list[Any], megabytes: object, render: Callable[[list[Any]], JSON]
+) -> list[JSON]:
+    """OR13/OF52 ``megabytes_per_chunk``: ``render`` (a chunk's body) over ``items`` cut, in
+    order, into parts whose body is at most that many MiB (halving a part until it fits; a
+    single item always makes a chunk). Without a size, one chunk."""
     if not isinstance(megabytes, int) or isinstance(megabytes, bool) or megabytes <= 0:
-        return [items]
+        return [render(items)]
     limit = megabytes * 1024 * 1024
-    out: list[list[Any]] = []
+    out: list[JSON] = []
     todo = [items]
     while todo:
         part = todo.pop()
-        if len(part) <= 1 or size_of(part) <= limit:
-            out.append(part)
+        body = render(part)
+        size = len(body.encode()) if isinstance(body, str) else len(json_bytes(body))
+        if len(part) <= 1 or size <= limit:
+            out.append(body)
         else:
             mid = len(part) // 2
             todo += [part[mid:], part[:mid]]  # the first half is popped (and kept) first
