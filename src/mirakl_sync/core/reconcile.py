@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import chain, repeat
 from typing import Final, TypeAlias
 
 import attrs
@@ -355,33 +356,17 @@ def detect_unmapped_skus(
     shop = snapshots.shop
     prefix = discrepancy_key(kind, shop, "")
     new = Discrepancy
-    unmapped, others = table._compact_unresolved()
-    # Plainly unmapped offers (the common case) share their reason, detail and facts.
-    message = (
-        f" is unmapped ({_UNMAPPED_DETAIL}); its stock is not published: add it to the mapping "
-        "table or fix the SKU on Mirakl."
+    unmapped_offers, others = table._compact_unresolved()
+    # Plainly unmapped offers are kept by name (see MappingTable): read them with the reason and
+    # detail their record would carry, without making the records.
+    unmapped = UnresolvedReason.UNMAPPED
+    rows = chain(
+        zip(unmapped_offers, repeat(unmapped), repeat(_UNMAPPED_DETAIL), repeat(())),
+        ((offer, bad.reason, bad.detail, bad.candidates) for offer, bad in others.items()),
     )
-    facts = {"reason": UnresolvedReason.UNMAPPED.value, "candidates": ""}
     warning, error = Severity.WARNING, Severity.ERROR
-    for offer in unmapped:
-        # Same record as ``discrepancy(...)``, built directly (one per unresolved offer).
-        out.append(
-            new(
-                kind=kind,
-                severity=warning,
-                impact=impact,
-                owner=owner,
-                key=f"{prefix}{offer}",
-                shop=shop,
-                entities=(("offer_sku", offer),),
-                message=f"Offer {offer}{message}",
-                detected_at=now,
-                facts=dict(facts),
-            )
-        )
-    for offer, bad in others.items():
-        reason = bad.reason
-        if reason is UnresolvedReason.UNMAPPED:
+    for offer, reason, detail, candidates in rows:
+        if reason is unmapped:
             what = "unmapped"
             todo = "add it to the mapping table or fix the SKU on Mirakl"
         else:
@@ -391,23 +376,24 @@ def detect_unmapped_skus(
                 else "mapped by conflicting rules"
             )
             todo = "fix the mapping table or the rules so only one item matches"
+        # Same record as ``discrepancy(...)``, built directly (one per unresolved offer).
         out.append(
             new(
                 kind=kind,
-                severity=warning if reason is UnresolvedReason.UNMAPPED else error,
+                severity=warning if reason is unmapped else error,
                 impact=impact,
                 owner=owner,
                 key=f"{prefix}{offer}",
                 shop=shop,
                 entities=(("offer_sku", offer),),
                 message=(
-                    f"Offer {offer} is {what} ({bad.detail}); its stock is not published: {todo}."
+                    f"Offer {offer} is {what} ({detail}); its stock is not published: {todo}."
                 ),
                 detected_at=now,
                 facts=_facts(
                     {
                         "reason": reason.value,
-                        "candidates": "; ".join(bad.candidates) if bad.candidates else "",
+                        "candidates": "; ".join(candidates) if candidates else "",
                     }
                 ),
             )

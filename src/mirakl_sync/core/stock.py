@@ -276,30 +276,23 @@ def publishable_by_warehouse(
 def stock_hash(lines: list[DeltaLine] | tuple[DeltaLine, ...]) -> str:
     """A stable sha256 of sorted ``(warehouse, offer, quantity)`` lines (length-prefixed fields,
     so no SKU content can collide with the separators)."""
-    return _sorted_lines_hash(sorted(lines))
+    return _hash_groups(
+        (w, ((o, q) for _, o, q in group)) for w, group in groupby(sorted(lines), _ITEM0)
+    )
 
 
-def _sorted_lines_hash(lines: Iterable[DeltaLine]) -> str:
-    """:func:`stock_hash` of lines already sorted: one sha256 over one joined buffer."""
+def _hash_groups(groups: Iterable[tuple[str, Iterable[tuple[str, int]]]]) -> str:
+    """:func:`stock_hash` of sorted lines given per warehouse as ``(offer, quantity)`` pairs: one
+    sha256 over one joined buffer."""
     parts: list[str] = []
-    for w, group in groupby(lines, _WAREHOUSE):
+    for w, pairs in groups:
         head = f"{len(w)}:{w}"
-        parts.extend([f"{head}{len(o)}:{o}{q};" for _, o, q in group])
-    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
-
-
-def _columns_hash(columns: DeltaColumns) -> str:
-    """:func:`stock_hash` of the lines ``columns`` stands for (same bytes, no line tuples)."""
-    parts: list[str] = []
-    for w, offers, quantities in columns:
-        head = f"{len(w)}:{w}"
-        parts.extend([f"{head}{len(o)}:{o}{q};" for o, q in zip(offers, quantities, strict=True)])
+        parts.extend([f"{head}{len(o)}:{o}{q};" for o, q in pairs])
     return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
 _ITEM0: Final = operator.itemgetter(0)
 _ITEM1: Final = operator.itemgetter(1)
-_WAREHOUSE: Final = _ITEM0
 
 # A delta held by column: per warehouse (ascending), the offers (ascending, each once) and their
 # quantities. A million-offer reconciliation keeps tens of thousands of changed offers; columns
@@ -350,7 +343,9 @@ class StockDelta(RecordsDisplayMixin):
         delta = cls.__new__(cls)
         delta._lines = None
         delta._columns = tuple(cols)
-        delta._hash = _columns_hash(delta._columns)
+        delta._hash = _hash_groups(
+            (w, zip(offers, qs, strict=True)) for w, offers, qs in delta._columns
+        )
         return delta
 
     @property
