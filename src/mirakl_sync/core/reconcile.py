@@ -472,6 +472,29 @@ def detect_stock_import_errors(
 # --------------------------------------------------------------------------------------- orders
 
 
+def _order_discrepancy(
+    kind: DiscrepancyKind,
+    snapshots: Snapshots,
+    order_id: str,
+    *,
+    message: str,
+    now: datetime,
+    severity: Severity | None = None,
+    facts: Mapping[str, object] | None = None,
+) -> Discrepancy:
+    """:func:`discrepancy` about one order of ``snapshots``' shop (the order is the entity)."""
+    return discrepancy(
+        kind,
+        shop=snapshots.shop,
+        entity=order_id,
+        entities=(("order_id", order_id),),
+        message=message,
+        now=now,
+        severity=severity,
+        facts=facts,
+    )
+
+
 def _ledger(snapshots: Snapshots, oid: OrderId) -> OrderLedger:
     led = snapshots.ledger.get(oid) if snapshots.ledger is not None else None
     return led or OrderLedger(order_id=oid)
@@ -492,11 +515,10 @@ def detect_acceptance_at_risk(
             continue
         hours = left.total_seconds() / 3600
         out.append(
-            discrepancy(
+            _order_discrepancy(
                 K.ACCEPTANCE_AT_RISK,
-                shop=snapshots.shop,
-                entity=o.order_id,
-                entities=(("order_id", o.order_id),),
+                snapshots,
+                o.order_id,
                 message=(
                     f"Order {o.order_id} must be accepted or refused by {deadline.isoformat()} "
                     f"({hours:.1f} h left) or the operator refuses it: decide it now (check "
@@ -532,11 +554,10 @@ def detect_acceptance_failed(
         if why is None:
             continue
         out.append(
-            discrepancy(
+            _order_discrepancy(
                 K.ACCEPTANCE_FAILED,
-                shop=snapshots.shop,
-                entity=o.order_id,
-                entities=(("order_id", o.order_id),),
+                snapshots,
+                o.order_id,
                 message=(
                     f"Order {o.order_id} {why}: repeated auto-refusals hurt the seller rating; "
                     "check the acceptance job, mapping and stock, and re-push the stock (some "
@@ -563,11 +584,10 @@ def detect_orphaned_orders(
     for o in snapshots.orders:
         if not o.is_known_state:
             out.append(
-                discrepancy(
+                _order_discrepancy(
                     K.ORPHANED_ORDER,
-                    shop=snapshots.shop,
-                    entity=o.order_id,
-                    entities=(("order_id", o.order_id),),
+                    snapshots,
+                    o.order_id,
                     message=(
                         f"Order {o.order_id} is in state {o.state!r}, which this version does not "
                         "know: nothing is done with it automatically; handle it in the Mirakl back "
@@ -591,11 +611,10 @@ def detect_orphaned_orders(
         else:
             continue
         out.append(
-            discrepancy(
+            _order_discrepancy(
                 K.ORPHANED_ORDER,
-                shop=snapshots.shop,
-                entity=o.order_id,
-                entities=(("order_id", o.order_id),),
+                snapshots,
+                o.order_id,
                 message=(
                     f"Order {o.order_id} ({o.state}) {why}: run a resync of the order window and "
                     "check the order sink."
@@ -712,11 +731,10 @@ def detect_tracking_missing(
             continue
         seen.add(o.order_id)
         out.append(
-            discrepancy(
+            _order_discrepancy(
                 K.TRACKING_MISSING,
-                shop=snapshots.shop,
-                entity=o.order_id,
-                entities=(("order_id", o.order_id),),
+                snapshots,
+                o.order_id,
                 message=(
                     f"Order {o.order_id} is shipped without a tracking number: add the carrier "
                     "and tracking number (OR23) to avoid 'where is my order' tickets."
