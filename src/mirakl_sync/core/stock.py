@@ -191,18 +191,23 @@ def _fill_rest(
         out[offer] = 0 if m < 0 else (m if cap is None or m <= cap else cap)
 
 
-def _clamped(
-    values: Iterable[int | None], buf: int, cap: int | None
-) -> dict[int | None, int | None]:
-    """``x -> clamp(x - buf, 0, cap)`` for each distinct value (``None`` stays ``None``): a
-    catalogue has few distinct quantities, so a C-level ``map`` over this table replaces a
-    per-offer Python expression."""
-    table: dict[int | None, int | None] = {None: None}
-    for x in set(values):
-        if x is not None:
-            q = x - buf
-            table[x] = 0 if q < 0 else (q if cap is None or q <= cap else cap)
-    return table
+class _Clamped(dict[int | None, int | None]):
+    """``x -> clamp(x - buf, 0, cap)``, computed once per distinct ``x`` on first lookup
+    (``None`` stays ``None``): a catalogue has few distinct quantities, so a C-level ``map`` over
+    this table replaces a per-offer Python expression."""
+
+    __slots__ = ("buf", "cap")
+
+    def __init__(self, buf: int, cap: int | None) -> None:
+        super().__init__({None: None})
+        self.buf, self.cap = buf, cap
+
+    def __missing__(self, x: int | None) -> int | None:
+        assert x is not None  # None is in the table from the start
+        q = x - self.buf
+        cap = self.cap
+        self[x] = value = 0 if q < 0 else (q if cap is None or q <= cap else cap)
+        return value
 
 
 def resolve_and_publish(
@@ -233,7 +238,7 @@ def resolve_and_publish(
     cap = policy.max_published
     # One dict in offer order. ``values`` is None exactly for the offers the bulk pass left to
     # the slow path: their entries are overwritten below, or removed when unresolved.
-    clamp = _clamped(values, buf, cap)
+    clamp = _Clamped(buf, cap)
     out = cast(
         "dict[OfferSku, int]",
         dict(zip(offer_list, map(clamp.__getitem__, values), strict=True)),
