@@ -285,7 +285,10 @@ side's peak (process high-water mark, or the `tracemalloc` peak where the note s
 
 * **Core reconciliation** (`bench_core.py`): a full stock reconciliation of 1,000,000 SKUs in the
   pure core (SKU map, publishable quantities, delta, stock discrepancy detectors) against
-  building one dict of the same inputs.
+  building one dict of the same inputs. Its timings move with the machine's memory latency
+  (the same code has measured ratios from 7.5 to 10.5 here); `cachegrind_core.py` counts the
+  same workloads' instructions and cache misses, which repeat from run to run (not part of
+  this table: it needs Valgrind and takes a few minutes).
 * **Sales feed** (`bench_feeds.py`): the Inventory Planner Starter and Advanced sales writers
   against `csv.writer` writing the same cells; memory is the `tracemalloc` peak.
 * **Storage** (`bench_storage.py`): outbox claim/sent/complete cycles and published-stock
