@@ -93,11 +93,13 @@ def publishable_quantity(
         (available.get(item, 0) - reserved.get(item, 0) - safety_buffer) // k
         for item, k in components
     )
-    if q < 0:
-        return 0
-    if max_published is not None and q > max_published:
-        return max_published
-    return q
+    return _clamp(q, max_published)
+
+
+def _clamp(q: int, cap: int | None) -> int:
+    """``q`` within ``[0, cap]`` (no upper bound when ``cap`` is None). The per-offer loops below
+    write this expression inline: a call per offer costs more than the expression."""
+    return 0 if q < 0 else (q if cap is None or q <= cap else cap)
 
 
 def _net(
@@ -204,9 +206,7 @@ class _Clamped(dict[int | None, int | None]):
 
     def __missing__(self, x: int | None) -> int | None:
         assert x is not None  # None is in the table from the start
-        q = x - self.buf
-        cap = self.cap
-        self[x] = value = 0 if q < 0 else (q if cap is None or q <= cap else cap)
+        self[x] = value = _clamp(x - self.buf, self.cap)
         return value
 
 
