@@ -1,6 +1,6 @@
 """Deterministic companion of ``bench_core.py``: instructions and cache misses, not seconds.
 
-The machines here are noisy: the same code gave ``bench_core.py`` ratios from 7.8 to 10.5, the
+The machines here are noisy: the same code gave ``bench_core.py`` ratios from 7.45 to 10.5, the
 one-dict baseline alone moving between 104 and 390 ms. A change worth 2 % cannot be told from
 noise by timing. This script runs the core benchmark's workloads under Valgrind's cachegrind
 (``PYTHONHASHSEED=0``, a simulated 8 MiB last-level cache) and prints, net of building the
