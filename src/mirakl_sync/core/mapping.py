@@ -34,6 +34,7 @@ from typing import Final, Literal, TypeAlias, cast
 
 import attrs
 
+from mirakl_sync.core._in_step import values_in_step
 from mirakl_sync.core.models import ItemSku, Marketplace, OfferSku
 from mirakl_sync.errors import ConfigurationError
 
@@ -701,7 +702,7 @@ class SkuMap:
         exact: Callable[[str], bool] | None = None
         if bulk and self.identity and all(r[0] or r[1] for r in others) and offers:
             if lookup is not None:
-                values = list(map(lookup.get, offers))
+                values = values_in_step(offers, lookup, None)
                 miss: Iterable[bool] = map(operator.is_, values, repeat(None))
             else:
                 miss = map(operator.not_, map(self.items.__contains__, offers))

@@ -19,6 +19,7 @@ from typing import Final, TypeAlias
 import attrs
 
 from mirakl_sync._display import Scalar, to_scalar
+from mirakl_sync.core._in_step import values_in_step
 from mirakl_sync.core.acceptance import AcceptancePolicy, acceptance_deadline
 from mirakl_sync.core.discrepancy import (
     KIND_DEFAULTS,
@@ -45,7 +46,7 @@ from mirakl_sync.core.models import (
     WarehouseCode,
 )
 from mirakl_sync.core.report import ReconciliationReport
-from mirakl_sync.core.stock import StockDelta, StockState
+from mirakl_sync.core.stock import StockDelta, StockState, stock_delta
 
 __all__ = [
     "DETECTORS",
@@ -168,51 +169,46 @@ def compare_stock(
     * drift: Mirakl differs from the reference (last push, else target) by more than
       ``drift_tolerance`` units (not counted again when already an oversell).
     """
+    if remote is None:
+        return StockComparison(delta=stock_delta(target, last), oversell=[], drift=[], missing=[])
     th = thresholds or Thresholds()
     margin = th.oversell_margin
     tol = th.drift_tolerance
-    empty: Mapping[str, int] = {}
+    empty: Mapping[OfferSku, int] = {}
     columns: list[tuple[WarehouseCode, list[OfferSku], list[int]]] = []
     oversell: list[tuple[WarehouseCode, str, int, int]] = []
     drift: list[tuple[WarehouseCode, str, int, int]] = []
     missing: list[tuple[WarehouseCode, str, int]] = []
     for wh in sorted(target):
         pool = target[wh]
-        lget = last.get(wh, empty).get
+        offers = list(pool)
+        # The last push and Mirakl's view, read in step with the target (see values_in_step).
+        lasts = values_in_step(offers, last.get(wh, empty), None)
+        remotes = values_in_step(offers, remote.get(wh, empty), None)
         # The offers to push, kept by name only: the delta is built by column (no line tuples).
-        changed: list[OfferSku]
-        if remote is None:
-            changed = [o for o, q in pool.items() if lget(o) != q]
-        else:
-            changed = []
-            push = changed.append
-            rget = remote.get(wh, empty).get
-            # One pass, both lookups issued back to back for each offer: on large states the
-            # cost is memory latency, and independent lookups overlap (C-level passes measured
-            # slower).
-            for o, q in pool.items():
-                r = rget(o)
-                lq = lget(o)
-                if r == q and lq == q:  # the common case: in sync
-                    continue
-                if r is None:
-                    missing.append((wh, o, q))
-                    continue
-                if r == q:
-                    push(o)  # only the last push differs: record the target
-                    continue
-                ref = q if lq is None else lq
-                if r > q + margin:
-                    push(o)
-                    # Stock fell since a push Mirakl still shows: the delta fixes it (pending),
-                    # unless nothing is left or Mirakl shows more than we ever pushed.
-                    if q == 0 or lq is None or r > lq:
-                        oversell.append((wh, o, r, q))
-                elif r - ref > tol or ref - r > tol:
-                    drift.append((wh, o, r, ref))
-                    push(o)
-                elif lq != q:
-                    push(o)
+        changed: list[OfferSku] = []
+        push = changed.append
+        for o, q, lq, r in zip(offers, pool.values(), lasts, remotes, strict=True):
+            if r == q and lq == q:  # the common case: in sync
+                continue
+            if r is None:
+                missing.append((wh, o, q))
+                continue
+            if r == q:
+                push(o)  # only the last push differs: record the target
+                continue
+            ref = q if lq is None else lq
+            if r > q + margin:
+                push(o)
+                # Stock fell since a push Mirakl still shows: the delta fixes it (pending),
+                # unless nothing is left or Mirakl shows more than we ever pushed.
+                if q == 0 or lq is None or r > lq:
+                    oversell.append((wh, o, r, q))
+            elif r - ref > tol or ref - r > tol:
+                drift.append((wh, o, r, ref))
+                push(o)
+            elif lq != q:
+                push(o)
         if changed:
             changed.sort()
             columns.append((wh, changed, list(map(pool.__getitem__, changed))))

@@ -27,6 +27,7 @@ from typing import Final, TypeAlias, cast
 import attrs
 
 from mirakl_sync._display import RecordsDisplayMixin, Scalar
+from mirakl_sync.core._in_step import values_in_step
 from mirakl_sync.core.mapping import Components, MappingTable, SkuMap
 from mirakl_sync.core.models import GLOBAL_WAREHOUSE, ItemSku, OfferSku, WarehouseCode
 
@@ -446,8 +447,13 @@ def stock_delta(target: StockState, last: StockState) -> StockDelta:
     columns: list[tuple[WarehouseCode, list[OfferSku], list[int]]] = []
     for wh in sorted(target):
         pool = target[wh]
-        g = last.get(wh, empty).get
-        changed = sorted([o for o, q in pool.items() if g(o) != q])
+        offers = list(pool)
+        # The last push read in step with the target (see values_in_step): the engine's
+        # published state and catalogue are both sorted by offer SKU.
+        lasts = values_in_step(offers, last.get(wh, empty), None)
+        changed = sorted(
+            [o for o, q, lq in zip(offers, pool.values(), lasts, strict=True) if lq != q]
+        )
         if changed:
             columns.append((wh, changed, list(map(pool.__getitem__, changed))))
     return StockDelta.from_columns(columns)
