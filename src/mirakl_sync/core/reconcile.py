@@ -11,7 +11,7 @@ missing part (``None`` / empty) means "not read this run" and yields no finding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import chain, repeat
 from typing import Final, TypeAlias
@@ -188,11 +188,17 @@ def compare_stock(
         # The offers to push, kept by name only: the delta is built by column (no line tuples).
         changed: list[OfferSku] = []
         push = changed.append
+        # Findings are kept flat (offer, value, value, ...) while the million-entry lists above
+        # are alive, and made into tuples once they are gone: a tuple made now would start a
+        # garbage collection that traverses those lists.
+        flat_missing: list[str | int] = []
+        flat_oversell: list[str | int] = []
+        flat_drift: list[str | int] = []
         for o, q, lq, r in zip(offers, pool.values(), lasts, remotes, strict=True):
             if r == q and lq == q:  # the common case: in sync
                 continue
             if r is None:
-                missing.append((wh, o, q))
+                flat_missing += o, q
                 continue
             if r == q:
                 push(o)  # only the last push differs: record the target
@@ -203,17 +209,28 @@ def compare_stock(
                 # Stock fell since a push Mirakl still shows: the delta fixes it (pending),
                 # unless nothing is left or Mirakl shows more than we ever pushed.
                 if q == 0 or lq is None or r > lq:
-                    oversell.append((wh, o, r, q))
+                    flat_oversell += o, r, q
             elif r - ref > tol or ref - r > tol:
-                drift.append((wh, o, r, ref))
+                flat_drift += o, r, ref
                 push(o)
             elif lq != q:
                 push(o)
+        del offers, lasts, remotes
+        missing.extend(_unflatten(wh, flat_missing, 2))  # type: ignore[arg-type]
+        oversell.extend(_unflatten(wh, flat_oversell, 3))  # type: ignore[arg-type]
+        drift.extend(_unflatten(wh, flat_drift, 3))  # type: ignore[arg-type]
         if changed:
             changed.sort()
             columns.append((wh, changed, list(map(pool.__getitem__, changed))))
     delta = StockDelta.from_columns(columns)
     return StockComparison(delta=delta, oversell=oversell, drift=drift, missing=missing)
+
+
+def _unflatten(
+    wh: WarehouseCode, flat: list[str | int], width: int
+) -> Iterator[tuple[object, ...]]:
+    """``(wh, *fields)`` for each run of ``width`` fields of ``flat``."""
+    return zip(repeat(wh), *(flat[i::width] for i in range(width)))
 
 
 def _offer_entity(wh: str, offer: str) -> tuple[str, tuple[tuple[str, str], ...]]:
