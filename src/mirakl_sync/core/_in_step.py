@@ -46,8 +46,10 @@ def values_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> list[
     if not keys or len(keys) * _MIN_SHARE < n:
         return list(map(other.get, keys, repeat(default)))
     okeys: list[object] = list(other)
-    okeys.append(_END)
     ovals = list(other.values())
+    if okeys == keys:
+        return ovals  # type: ignore[return-value]  # the same keys in the same order
+    okeys.append(_END)
     get = other.get
     out: list[V | D] = []
     push = out.append
