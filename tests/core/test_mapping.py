@@ -247,3 +247,30 @@ def test_every_offer_is_mapped_exactly_or_reported(
         else:
             assert table.unresolved[OfferSku(o)].reason is one.reason
     assert len(table) == len(set(offers))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    skus=st.one_of(
+        st.lists(st.text("ABcd-_.09", max_size=6), min_size=60, max_size=80),
+        st.lists(
+            st.one_of(
+                st.text("ABcd-_.09", max_size=6),
+                st.text("Ab \t\n\r\x0b\x1fé\u00a0ß", max_size=4),
+            ),
+            min_size=60,
+            max_size=80,
+        ),
+    ),
+    whitespace=st.sampled_from(["keep", "strip", "collapse", "remove"]),
+    fold_case=st.booleans(),
+)
+def test_apply_many_equals_apply(
+    skus: list[str],
+    whitespace: Literal["keep", "strip", "collapse", "remove"],
+    fold_case: bool,
+) -> None:
+    """Catalogue-sized lists, clean (ASCII without whitespace) or not (whitespace, newlines
+    inside a SKU, non-ASCII letters), give what apply() gives SKU by SKU."""
+    n = Normalisation(whitespace=whitespace, fold_case=fold_case)
+    assert n.apply_many(skus) == [n.apply(x) for x in skus]
