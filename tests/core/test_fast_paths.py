@@ -14,9 +14,11 @@ import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from mirakl_sync.core import mapping as mapping_module
 from mirakl_sync.core.discrepancy import (
     Discrepancy,
     DiscrepancyKind,
@@ -31,6 +33,7 @@ from mirakl_sync.core.mapping import (
     Normalisation,
     SkuMap,
     SkuRule,
+    _CatalogueKeys,
     _explicit_tables,
     _explicit_tables_grouped,
 )
@@ -117,10 +120,26 @@ def _same_table(a: MappingTable, b: MappingTable) -> None:
     assert a == b
 
 
+# Item catalogues of one shape (upper- or lower-case ASCII without whitespace: the scans of
+# _CatalogueKeys without a key per item) or of any.
+item_alphabets = st.sampled_from(["AB1-_", "ab1-_", "abAB1-_ ", "aBé ß1"])
+
+
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_bulk_resolution_equals_one_by_one(data: st.DataObject) -> None:
-    items = data.draw(st.lists(sku, max_size=10, unique=True))
+    with pytest.MonkeyPatch.context() as mp:
+        # Every catalogue size takes the shape-checked scans (they start at 64 items).
+        mp.setattr(mapping_module, "_SHAPE_MIN", data.draw(st.sampled_from([0, 64])))
+        _check_bulk_resolution(data)
+
+
+def _check_bulk_resolution(data: st.DataObject) -> None:
+    alphabet = data.draw(item_alphabets)
+    items = data.draw(
+        st.lists(st.text(alphabet=alphabet, min_size=1, max_size=5), max_size=10, unique=True)
+        | st.lists(sku, max_size=10, unique=True)
+    )
     entries = data.draw(entries_st(items))
     # Items that differ from an entry's offer SKU by case or whitespace only: an offer equal to
     # such an item is mapped by the normalised entry, not by identity.
@@ -427,3 +446,44 @@ def test_rules_without_identity_file_packs_and_conflicts() -> None:
     conflict = both.resolve_many(["6-A-2"]).unresolved[OfferSku("6-A-2")]
     assert conflict.reason == "CONFLICTING_RULES"
     assert conflict.candidates == ("six->6xA-2", "two->1x6-A")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    items=item_alphabets.flatmap(
+        lambda a: st.lists(st.text(alphabet=a, max_size=5), max_size=80, unique=True)
+    ),
+    extra=st.lists(sku, max_size=3),
+    affixes=st.lists(st.sampled_from(["a", "B", "ab", "-", "_1", "é", " a", "AB"]), max_size=3),
+    norm=normalisations | st.just(Normalisation(whitespace="keep")),
+    small=st.booleans(),
+    hits=st.booleans(),
+)
+def test_catalogue_scans_equal_key_by_key(
+    items: list[str],
+    extra: list[str],
+    affixes: list[str],
+    norm: Normalisation,
+    small: bool,
+    hits: bool,
+) -> None:
+    """_CatalogueKeys (items probed with folded keys, or their own keys, on one-shape ASCII
+    catalogues) selects what comparing each item's normalised key selects."""
+    keys = [norm.apply(i) for i in items]
+    wanted = set(extra)
+    if hits:
+        wanted |= set(keys[::2]) | {k.upper() for k in keys[1::3]} | set(items[1::4])
+    prefixes = tuple(norm.apply(a) for a in affixes[:2]) + tuple(affixes[2:])
+    suffixes = tuple(affixes[1:])
+    with pytest.MonkeyPatch.context() as mp:
+        if small:
+            mp.setattr(mapping_module, "_SHAPE_MIN", 0)
+        cat = _CatalogueKeys(list(items), norm)
+        assert cat.select(wanted) == (
+            [k for k in keys if k in wanted],
+            [i for i, k in zip(items, keys, strict=True) if k in wanted],
+        )
+        assert cat.with_affix(prefixes, suffixes) == [
+            i for i, k in zip(items, keys, strict=True) if k.startswith(prefixes)
+        ] + [i for i, k in zip(items, keys, strict=True) if k.endswith(suffixes)]
+        assert cat.keys() == keys

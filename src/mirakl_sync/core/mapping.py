@@ -565,19 +565,20 @@ class SkuMap:
         return result
 
     def _normalised_items(
-        self, needed: AbstractSet[str] | None, item_keys: tuple[list[str], list[str]] | None = None
+        self, needed: AbstractSet[str] | None, catalogue: _CatalogueKeys | None = None
     ) -> tuple[Mapping[str, ItemSku], Mapping[str, tuple[ItemSku, ...]]]:
         """Normalised key -> item (and ambiguous keys). With ``needed``, only those keys are
         looked for (one scan of the items, no full index); otherwise the full index is built
-        once and cached. ``item_keys`` is :meth:`_item_keys` when the caller already has it."""
+        once and cached. ``catalogue`` is :meth:`_catalogue` when the caller already has it."""
         if self._norm_index is not None:
             return self._norm_index, self._norm_ambiguous
         if needed is not None and not needed:
             return {}, {}
-        item_list, keys = item_keys if item_keys is not None else self._item_keys()
+        cat = catalogue if catalogue is not None else self._catalogue()
         if needed is not None:
-            mask = list(map(needed.__contains__, keys))
-            keys, item_list = list(compress(keys, mask)), list(compress(item_list, mask))
+            keys, item_list = cat.select(needed)
+        else:
+            keys, item_list = cat.keys(), cat.items
         index = cast("dict[str, ItemSku]", dict(zip(keys, item_list, strict=True)))
         ambiguous: dict[str, tuple[ItemSku, ...]] = {}
         if len(index) == len(keys):
@@ -589,10 +590,9 @@ class SkuMap:
             self._norm_index, self._norm_ambiguous = index, ambiguous
         return index, ambiguous
 
-    def _item_keys(self) -> tuple[list[str], list[str]]:
-        """The known items and their normalised keys, as two aligned lists."""
-        item_list = list(self.items)
-        return item_list, self.normalisation.apply_many(item_list)
+    def _catalogue(self) -> _CatalogueKeys:
+        """The known items, to scan by normalised key."""
+        return _CatalogueKeys(list(self.items), self.normalisation)
 
     def _suspect_items(
         self,
@@ -600,7 +600,7 @@ class SkuMap:
         raw: Mapping[str, _Target],
         normed: Mapping[str, _Target],
         rules: tuple[_CRule, ...],
-        item_keys: Callable[[], tuple[list[str], list[str]]],
+        catalogue: Callable[[], _CatalogueKeys],
     ) -> frozenset[str]:
         """The known items an equal offer SKU must *not* be resolved to by identity in bulk:
         their normalised key has an explicit entry, or a prefix/suffix rule applies to it
@@ -622,19 +622,13 @@ class SkuMap:
                 for k, group in self._norm_ambiguous.items():
                     keys.extend(repeat(k, len(group)))
                     items.extend(group)
+                cat = _CatalogueKeys(items, self.normalisation, keys=keys)
             else:
-                items, keys = item_keys()
-            if explicit_keys and not explicit_keys.isdisjoint(keys):
-                found.update(compress(items, map(explicit_keys.__contains__, keys)))
+                cat = catalogue()
+            if explicit_keys:
+                found.update(cat.select(explicit_keys)[1])
             if prefixes or suffixes:
-                # One substring search over all keys rules most catalogues out at C speed: a key
-                # starting with ``p`` starts the buffer or follows a "\n" (a false hit, e.g. a key
-                # holding a newline, only costs the exact scan).
-                buf = "\n".join(keys)
-                if any(buf.startswith(p) or "\n" + p in buf for p in prefixes):
-                    found.update(compress(items, map(methodcaller("startswith", prefixes), keys)))
-                if any(buf.endswith(s) or s + "\n" in buf for s in suffixes):
-                    found.update(compress(items, map(methodcaller("endswith", suffixes), keys)))
+                found.update(cat.with_affix(prefixes, suffixes))
         result = frozenset(found)
         self._suspect_cache[mp] = result
         return result
@@ -684,12 +678,12 @@ class SkuMap:
         unresolved: dict[OfferSku, Unresolved] = {}
         unmapped: dict[OfferSku, None] = {}
 
-        item_keys_memo: list[tuple[list[str], list[str]]] = []
+        catalogue_memo: list[_CatalogueKeys] = []
 
-        def item_keys() -> tuple[list[str], list[str]]:
-            if not item_keys_memo:
-                item_keys_memo.append(self._item_keys())
-            return item_keys_memo[0]
+        def catalogue() -> _CatalogueKeys:
+            if not catalogue_memo:
+                catalogue_memo.append(self._catalogue())
+            return catalogue_memo[0]
 
         # Bulk path (C-level maps): an offer equal to a known item is a single of itself, unless
         # it is a suspect: it has an explicit entry (raw or normalised) or a prefix/suffix rule
@@ -706,7 +700,7 @@ class SkuMap:
                 miss: Iterable[bool] = map(operator.is_, values, repeat(None))
             else:
                 miss = map(operator.not_, map(self.items.__contains__, offers))
-            suspect_items = self._suspect_items(mp, raw, normed, others, item_keys)
+            suspect_items = self._suspect_items(mp, raw, normed, others, catalogue)
             if suspect_items:
                 miss = map(operator.or_, miss, map(suspect_items.__contains__, offers))
             todo = list(compress(offers, miss))
@@ -747,7 +741,7 @@ class SkuMap:
 
         if rest:
             self._resolve_by_rules(
-                rest, rest_keys, rules, exact, item_keys, singles, packs, unresolved, unmapped
+                rest, rest_keys, rules, exact, catalogue, singles, packs, unresolved, unmapped
             )
         table = MappingTable(
             marketplace=mp,
@@ -766,7 +760,7 @@ class SkuMap:
         rest_keys: list[str],
         rules: tuple[_CRule, ...],
         exact: Callable[[str], bool] | None,
-        item_keys: Callable[[], tuple[list[str], list[str]]],
+        catalogue: Callable[[], _CatalogueKeys],
         singles: dict[OfferSku, ItemSku],
         packs: dict[OfferSku, tuple[ItemSku, int]],
         unresolved: dict[OfferSku, Unresolved],
@@ -780,7 +774,7 @@ class SkuMap:
             needed.update(ks)
         needed.discard("")
         index, ambiguous = self._normalised_items(
-            needed, item_keys() if self._norm_index is None and needed else None
+            needed, catalogue() if self._norm_index is None and needed else None
         )
         index_get = index.get
         per_rule: list[list[str | None]] = []
@@ -864,6 +858,100 @@ class SkuMap:
                     detail="rules disagree: " + ", ".join(described),
                     candidates=tuple(described),
                 )
+
+
+class _CatalogueKeys:
+    """The known items, scanned by normalised key: the items whose key is in a set, or starts
+    or ends with given strings.
+
+    Most catalogues are ASCII SKUs without whitespace, all in one case. Then no key string is
+    made per item: lower-case (or, without case folding, any) such SKUs are their own keys, and
+    for upper-case ones the wanted keys are folded to upper case instead, so the scans probe the
+    items themselves (whose hashes the item dict has already computed). Other catalogues get
+    their keys computed once.
+    """
+
+    __slots__ = ("_buf", "_keys", "_norm", "_upper", "items")
+
+    def __init__(
+        self, items: list[str], norm: Normalisation, *, keys: list[str] | None = None
+    ) -> None:
+        self.items = items
+        self._norm = norm
+        self._keys = keys
+        self._upper = False  # upper-case catalogue: probes folded with _upper_probe
+        self._buf: str | None = None  # "\n".join of the keys (or of the items when _upper)
+        if keys is None and len(items) >= _SHAPE_MIN:
+            buf = "\n".join(items)
+            if (
+                buf.isascii()
+                and buf.count("\n") == len(items) - 1
+                and (norm.whitespace == "keep" or not any(map(buf.__contains__, _ASCII_SPACE)))
+            ):
+                # Keys are items.casefold(), the ASCII lower(), or the items themselves.
+                if not norm.fold_case or buf.lower() == buf:
+                    self._keys, self._buf = items, buf
+                elif buf.upper() == buf:
+                    self._upper, self._buf = True, buf
+
+    def keys(self) -> list[str]:
+        """Every item's key, aligned with :attr:`items`."""
+        if self._keys is None:
+            self._keys = self._norm.apply_many(self.items)
+        return self._keys
+
+    def select(self, wanted: AbstractSet[str]) -> tuple[list[str], list[str]]:
+        """The keys and the items (aligned, in catalogue order) whose key is in ``wanted``."""
+        # isdisjoint first: one pass without a mask, stopping at the first hit, rules out the
+        # common case of no hit at all (e.g. explicit offer SKUs that are not item SKUs).
+        if self._upper:
+            probes = _upper_probes(wanted)
+            if probes.isdisjoint(self.items):
+                return [], []
+            items = list(compress(self.items, map(probes.__contains__, self.items)))
+            return self._norm.apply_many(items), items
+        keys = self.keys()
+        if wanted.isdisjoint(keys):
+            return [], []
+        mask = list(map(wanted.__contains__, keys))
+        return list(compress(keys, mask)), list(compress(self.items, mask))
+
+    def with_affix(self, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> list[str]:
+        """The items whose key starts with one of ``prefixes`` or ends with one of ``suffixes``."""
+        if self._upper:
+            prefixes, suffixes = tuple(_upper_probes(prefixes)), tuple(_upper_probes(suffixes))
+            keys = self.items
+        else:
+            keys = self.keys()
+        buf = self._buf
+        if buf is None:
+            buf = self._buf = "\n".join(keys)
+        # One substring search over all keys rules most catalogues out at C speed: a key
+        # starting with ``p`` starts the buffer or follows a "\n" (a false hit, e.g. a key
+        # holding a newline, only costs the exact scan).
+        found: list[str] = []
+        if any(buf.startswith(p) or "\n" + p in buf for p in prefixes):
+            found += compress(self.items, map(methodcaller("startswith", prefixes), keys))
+        if any(buf.endswith(s) or s + "\n" in buf for s in suffixes):
+            found += compress(self.items, map(methodcaller("endswith", suffixes), keys))
+        return found
+
+
+def _upper_probes(keys: Iterable[str]) -> set[str]:
+    """How upper-case ASCII items whose key is one of ``keys`` are spelt: ``key.upper()`` for
+    the keys it lower-cases back to (an ASCII key with an upper-case letter, or a non-ASCII key,
+    is no such item's key). Usually one pass over one joined buffer."""
+    key_list = list(keys)
+    buf = "\n".join(key_list)
+    if buf.isascii() and buf.count("\n") == len(key_list) - 1 and buf.lower() == buf:
+        return set(buf.upper().split("\n"))
+    return {p for k in key_list if k.isascii() and (p := k.upper()).lower() == k}
+
+
+# _CatalogueKeys checks the catalogue's shape from this many items on; the ASCII whitespace
+# characters (str.split and str.strip) other than the "\n" it joins with.
+_SHAPE_MIN: Final = 64
+_ASCII_SPACE: Final = (" ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def _group_keys(
