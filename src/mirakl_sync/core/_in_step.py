@@ -14,7 +14,8 @@ to be unrelated.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import repeat
+from itertools import compress, count, repeat
+from operator import ne
 from typing import Final, TypeVar, cast
 
 __all__ = ["values_in_step"]
@@ -24,7 +25,6 @@ V = TypeVar("V")
 D = TypeVar("D")
 
 _MISSING: Final = object()
-_END: Final = object()  # closes the mapping's key list: equal to no key
 
 # How far ahead a re-synchronisation looks (keys the mapping has and the list has not, e.g. the
 # catalogue items no offer equals), and how many failed looks are tolerated before checking
@@ -49,23 +49,33 @@ def values_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> list[
     ovals = list(other.values())
     if okeys == keys:
         return ovals  # type: ignore[return-value]  # the same keys in the same order
-    okeys.append(_END)
+    keys_at: Sequence[K] = keys if isinstance(keys, list) else list(keys)
+    # Iterators over both lists, moved to a position with __setstate__ (list iterators keep an
+    # index): a run of keys in step is measured at C level, up to the first pair that differs.
+    kit, oit = iter(keys_at), iter(okeys)
+    nk = len(keys_at)
     get = other.get
     out: list[V | D] = []
-    push = out.append
-    j = 0  # the entry of ``other`` expected next
+    i = j = 0  # the next key, and the entry of ``other`` expected for it
     budget = _BUDGET
-    it = iter(keys)
-    for k in it:
-        if okeys[j] == k:
-            push(ovals[j])
-            j += 1
+    while i < nk:
+        k = keys_at[i]
+        if j < n and okeys[j] == k:
+            kit.__setstate__(i + 1)  # type: ignore[attr-defined]
+            oit.__setstate__(j + 1)  # type: ignore[attr-defined]
+            run = next(compress(count(1), map(ne, kit, oit)), None)
+            if run is None:  # in step until one list ends
+                run = min(nk - i, n - j)
+            out += ovals[j : j + run]
+            i += run
+            j += run
             continue
+        i += 1
         v = get(k, _MISSING)
         if v is _MISSING:
-            push(default)
+            out.append(default)
             continue  # not in ``other``: the walk waits where it is
-        push(cast(V, v))
+        out.append(cast(V, v))
         # ``k`` is further on (entries the keys skip) or earlier (another order): look ahead.
         try:
             j = okeys.index(k, j, j + _WINDOW) + 1
@@ -74,7 +84,7 @@ def values_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> list[
             if not budget:
                 if 2 * j < len(out):
                     # The walk advanced for fewer than half the keys: unrelated orders.
-                    out.extend(map(get, it, repeat(default)))
+                    out.extend(map(get, keys_at[i:], repeat(default)))
                     break
                 budget = _BUDGET
     return out
