@@ -879,17 +879,17 @@ class _CatalogueKeys:
         self.items = items
         self._norm = norm
         self._keys = keys
-        self._upper = False  # upper-case catalogue: probes folded with _upper_probe
-        self._buf: str | None = None  # "\n".join of the keys (or of the items when _upper)
-        if keys is None and len(items) >= _SHAPE_MIN:
-            buf = "\n".join(items)
-            if (
-                buf.isascii()
-                and buf.count("\n") == len(items) - 1
-                and (norm.whitespace == "keep" or not any(map(buf.__contains__, _ASCII_SPACE)))
+        self._upper = False  # upper-case catalogue: probes folded with _upper_probes
+        self._buf: str | None = None  # the keys (or the items when _upper) joined with _SEP
+        if keys is None and items and len(items) >= _SHAPE_MIN:
+            buf = _SEP.join(items)
+            if buf.isascii() and (
+                norm.whitespace == "keep" or not any(map(buf.__contains__, _ASCII_SPACE))
             ):
-                # Keys are items.casefold(), the ASCII lower(), or the items themselves.
-                if not norm.fold_case or buf.lower() == buf:
+                # Keys are items.casefold(), the ASCII lower(), or the items themselves. The
+                # first item tells which case to check (each check is a pass over the buffer).
+                first = items[0]
+                if not norm.fold_case or (first == first.lower() and buf.lower() == buf):
                     self._keys, self._buf = items, buf
                 elif buf.upper() == buf:
                     self._upper, self._buf = True, buf
@@ -925,14 +925,14 @@ class _CatalogueKeys:
             keys = self.keys()
         buf = self._buf
         if buf is None:
-            buf = self._buf = "\n".join(keys)
+            buf = self._buf = _SEP.join(keys)
         # One substring search over all keys rules most catalogues out at C speed: a key
-        # starting with ``p`` starts the buffer or follows a "\n" (a false hit, e.g. a key
-        # holding a newline, only costs the exact scan).
+        # starting with ``p`` starts the buffer or follows a separator (a false hit, e.g. a key
+        # holding the separator, only costs the exact scan).
         found: list[str] = []
-        if any(buf.startswith(p) or "\n" + p in buf for p in prefixes):
+        if any(buf.startswith(p) or _SEP + p in buf for p in prefixes):
             found += compress(self.items, map(methodcaller("startswith", prefixes), keys))
-        if any(buf.endswith(s) or s + "\n" in buf for s in suffixes):
+        if any(buf.endswith(s) or s + _SEP in buf for s in suffixes):
             found += compress(self.items, map(methodcaller("endswith", suffixes), keys))
         return found
 
@@ -948,10 +948,11 @@ def _upper_probes(keys: Iterable[str]) -> set[str]:
     return {p for k in key_list if k.isascii() and (p := k.upper()).lower() == k}
 
 
-# _CatalogueKeys checks the catalogue's shape from this many items on; the ASCII whitespace
-# characters (str.split and str.strip) other than the "\n" it joins with.
+# _CatalogueKeys checks the catalogue's shape from this many items on, in one buffer of the
+# items joined with _SEP; the ASCII whitespace characters (str.split and str.strip).
 _SHAPE_MIN: Final = 64
-_ASCII_SPACE: Final = (" ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+_SEP: Final = "\x00"
+_ASCII_SPACE: Final = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def _group_keys(
