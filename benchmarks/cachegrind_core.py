@@ -12,9 +12,13 @@ inputs, the instructions executed and the last-level data-cache misses of each:
   as it comes).
 
 Counts repeat to within a fraction of a percent from run to run, so comparing two checkouts shows
-what a change does to the work, if not to the seconds (cachegrind does not model the hardware
-prefetcher, so sequential scans cost more misses here than they cost time). Needs ``valgrind``;
-at the default 300,000 SKUs a run takes about two minutes on two cores.
+what a change does to the work, if not to the seconds. Cachegrind models neither the hardware
+prefetcher nor the TLB: sequential scans cost more misses here than they cost time, and random
+lookups less. So a change that trades hash lookups for sequential reads, as the core's in-step
+reads of same-order states do (``mirakl_sync.core._in_step``), adds instructions and counted
+misses here while it makes the pass faster; judge such a change by interleaved timings (the
+per-round ratios of ``bench_core.py``). Needs ``valgrind``; at the default 300,000 SKUs a run
+takes about two minutes on two cores.
 
 Usage: ``python benchmarks/cachegrind_core.py [--skus 300000] [--ll-mib 8]``
 """

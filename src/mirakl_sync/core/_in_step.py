@@ -14,8 +14,8 @@ to be unrelated.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import compress, count, repeat
-from operator import ne
+from itertools import repeat
+from operator import length_hint, ne
 from typing import Final, TypeVar, cast
 
 __all__ = ["values_in_step"]
@@ -63,9 +63,10 @@ def values_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> list[
         if j < n and okeys[j] == k:
             kit.__setstate__(i + 1)  # type: ignore[attr-defined]
             oit.__setstate__(j + 1)  # type: ignore[attr-defined]
-            run = next(compress(count(1), map(ne, kit, oit)), None)
-            if run is None:  # in step until one list ends
-                run = min(nk - i, n - j)
+            # Up to the first pair out of step (``kit`` stops just past it, at index
+            # nk - length_hint), else until one list ends.
+            differs = any(map(ne, kit, oit))
+            run = nk - length_hint(kit) - i - 1 if differs else min(nk - i, n - j)
             out += ovals[j : j + run]
             i += run
             j += run
