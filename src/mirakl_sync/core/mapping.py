@@ -30,6 +30,7 @@ from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from itertools import compress, repeat
 from operator import methodcaller
+from string import ascii_lowercase, ascii_uppercase
 from typing import Final, Literal, TypeAlias, cast
 
 import attrs
@@ -887,11 +888,13 @@ class _CatalogueKeys:
                 norm.whitespace == "keep" or not any(map(buf.__contains__, _ASCII_SPACE))
             ):
                 # Keys are items.casefold(), the ASCII lower(), or the items themselves. The
-                # first item tells which case to check (each check is a pass over the buffer).
+                # first item tells which case to check (a search per letter, at memchr speed).
                 first = items[0]
-                if not norm.fold_case or (first == first.lower() and buf.lower() == buf):
+                if not norm.fold_case or (
+                    first == first.lower() and not any(map(buf.__contains__, ascii_uppercase))
+                ):
                     self._keys, self._buf = items, buf
-                elif buf.upper() == buf:
+                elif not any(map(buf.__contains__, ascii_lowercase)):
                     self._upper, self._buf = True, buf
 
     def keys(self) -> list[str]:
