@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Final, TypeAlias
 
 import attrs
@@ -32,7 +32,7 @@ from mirakl_sync.core.discrepancy import (
     sort_discrepancies,
 )
 from mirakl_sync.core.finance import Transaction, commission_mismatches, order_finance
-from mirakl_sync.core.mapping import _UNMAPPED_DETAIL, MappingTable, UnresolvedReason
+from mirakl_sync.core.mapping import MappingTable, UnresolvedReason
 from mirakl_sync.core.models import (
     ZERO,
     FulfilmentEvent,
@@ -369,16 +369,11 @@ def detect_unmapped_skus(
     shop = snapshots.shop
     prefix = discrepancy_key(kind, shop, "")
     new = Discrepancy
-    unmapped_offers, others = table._compact_unresolved()
-    # Plainly unmapped offers are kept by name (see MappingTable): read them with the reason and
-    # detail their record would carry, without making the records.
     unmapped = UnresolvedReason.UNMAPPED
-    rows = chain(
-        zip(unmapped_offers, repeat(unmapped), repeat(_UNMAPPED_DETAIL), repeat(())),
-        ((offer, bad.reason, bad.detail, bad.candidates) for offer, bad in others.items()),
-    )
     warning, error = Severity.WARNING, Severity.ERROR
-    for offer, reason, detail, candidates in rows:
+    # The fields of the table's records, without making them (plainly unmapped offers are kept
+    # by name, see MappingTable).
+    for offer, reason, detail, candidates in table._unresolved_fields():
         if reason is unmapped:
             what = "unmapped"
             todo = "add it to the mapping table or fix the SKU on Mirakl"
