@@ -960,9 +960,9 @@ def _upper_probes(keys: Iterable[str]) -> set[str]:
     the keys it lower-cases back to (an ASCII key with an upper-case letter, or a non-ASCII key,
     is no such item's key). Usually one pass over one joined buffer."""
     key_list = list(keys)
-    buf = "\n".join(key_list)
-    if buf.isascii() and buf.count("\n") == len(key_list) - 1 and buf.lower() == buf:
-        return set(buf.upper().split("\n"))
+    buf = _SEP.join(key_list)
+    if buf.isascii() and buf.count(_SEP) == len(key_list) - 1 and buf.lower() == buf:
+        return set(buf.upper().split(_SEP))
     return {p for k in key_list if k.isascii() and (p := k.upper()).lower() == k}
 
 
