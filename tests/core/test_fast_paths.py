@@ -47,7 +47,9 @@ from mirakl_sync.core.reconcile import (
 )
 from mirakl_sync.core.stock import (
     StockPolicy,
+    publishable_by_warehouse,
     publishable_quantities,
+    publishable_quantity,
     resolve_and_publish,
     stock_hash,
 )
@@ -211,6 +213,54 @@ def test_resolve_and_publish_equals_reference(data: st.DataObject) -> None:
         reference, available, reserved=reserved, policy=policy, marketplace=mp
     )
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_publishable_by_warehouse_equals_the_formula(data: st.DataObject) -> None:
+    """The bulk table's quantities (availability read in step with the offers, reservations
+    applied afterwards) per pool equal the per-offer formula, with pools that lack some items
+    and list them in any order."""
+    items = data.draw(st.lists(sku, min_size=1, max_size=12, unique=True))
+    entries = data.draw(entries_st(items))
+    rules = data.draw(rules_st)
+    mp = data.draw(marketplaces)
+    offers = data.draw(
+        st.lists(st.sampled_from([*items, *(i.upper() for i in items), "B-" + items[0]]) | sku)
+    )
+    if data.draw(st.booleans()):
+        offers.sort()
+    pools = {
+        WarehouseCode(wh): {
+            ItemSku(i): data.draw(st.integers(-3, 12))
+            for i in data.draw(st.permutations(items))
+            if data.draw(st.booleans())
+        }
+        for wh in ("", "WH1")
+    }
+    reserved = {ItemSku(i): data.draw(st.integers(0, 4)) for i in items if data.draw(st.booleans())}
+    policy = StockPolicy(
+        safety_buffer=data.draw(st.integers(0, 3)),
+        max_published=data.draw(st.none() | st.integers(0, 8)),
+    )
+    table = SkuMap(entries, items=items, rules=rules).resolve_many(offers, mp)
+    got = publishable_by_warehouse(
+        table,
+        pools,
+        reserved_by_warehouse=dict.fromkeys(pools, reserved),
+        policy=policy,
+        marketplace=mp,
+    )
+    buf = policy.buffer_for(mp)
+    for wh, pool in pools.items():
+        expected = {}
+        for offer in dict.fromkeys(offers):
+            comps = table.components(OfferSku(offer))
+            if comps is not None:
+                expected[offer] = publishable_quantity(
+                    comps, pool, reserved, safety_buffer=buf, max_published=policy.max_published
+                )
+        assert got[wh] == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -479,10 +529,15 @@ def test_catalogue_scans_equal_key_by_key(
         if small:
             mp.setattr(mapping_module, "_SHAPE_MIN", 0)
         cat = _CatalogueKeys(list(items), norm)
-        assert cat.select(wanted) == (
+        expected = (
             [k for k in keys if k in wanted],
             [i for i, k in zip(items, keys, strict=True) if k in wanted],
         )
+        assert cat.select(wanted) == expected
+        # Given the items as a set, a one-shape catalogue looks the keys up (in another order).
+        looked_up = _CatalogueKeys(list(items), norm, members=frozenset(items))
+        sel_keys, sel_items = looked_up.select(wanted)
+        assert sorted(zip(sel_keys, sel_items, strict=True)) == sorted(zip(*expected, strict=True))
         assert cat.with_affix(prefixes, suffixes) == [
             i for i, k in zip(items, keys, strict=True) if k.startswith(prefixes)
         ] + [i for i, k in zip(items, keys, strict=True) if k.endswith(suffixes)]

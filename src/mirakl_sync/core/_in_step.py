@@ -47,9 +47,9 @@ def values_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> list[
         return list(map(other.get, keys, repeat(default)))
     okeys: list[object] = list(other)
     ovals = list(other.values())
-    if okeys == keys:
-        return ovals  # type: ignore[return-value]  # the same keys in the same order
     keys_at: Sequence[K] = keys if isinstance(keys, list) else list(keys)
+    if okeys == keys_at:
+        return ovals  # type: ignore[return-value]  # the same keys in the same order
     # Iterators over both lists, moved to a position with __setstate__ (list iterators keep an
     # index): a run of keys in step is measured at C level, up to the first pair that differs.
     kit, oit = iter(keys_at), iter(okeys)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from itertools import chain, compress, repeat
@@ -608,7 +608,7 @@ class SkuMap:
 
     def _catalogue(self) -> _CatalogueKeys:
         """The known items, to scan by normalised key."""
-        return _CatalogueKeys(list(self.items), self.normalisation)
+        return _CatalogueKeys(list(self.items), self.normalisation, members=self.items)
 
     def _suspect_items(
         self,
@@ -883,18 +883,27 @@ class _CatalogueKeys:
     Most catalogues are ASCII SKUs without whitespace, all in one case. Then no key string is
     made per item: lower-case (or, without case folding, any) such SKUs are their own keys, and
     for upper-case ones the wanted keys are folded to upper case instead, so the scans probe the
-    items themselves (whose hashes the item dict has already computed). Other catalogues get
-    their keys computed once.
+    items themselves (whose hashes the item dict has already computed). In such a catalogue a
+    key names at most one item, spelt like the (folded) key: given ``members`` (the items as a
+    set or mapping), :meth:`select` looks the wanted keys up instead of scanning the items.
+    Other catalogues get their keys computed once.
     """
 
-    __slots__ = ("_buf", "_keys", "_norm", "_upper", "items")
+    __slots__ = ("_buf", "_keys", "_lookup", "_norm", "_upper", "items")
 
     def __init__(
-        self, items: list[str], norm: Normalisation, *, keys: list[str] | None = None
+        self,
+        items: list[str],
+        norm: Normalisation,
+        *,
+        keys: list[str] | None = None,
+        members: Container[str] | None = None,
     ) -> None:
         self.items = items
         self._norm = norm
         self._keys = keys
+        # The items as a set or mapping, once the shape check has passed (see select).
+        self._lookup: Container[str] | None = None
         self._upper = False  # upper-case catalogue: probes folded with _upper_probes
         self._buf: str | None = None  # the keys (or the items when _upper) joined with _SEP
         if keys is None and items and len(items) >= _SHAPE_MIN:
@@ -908,9 +917,9 @@ class _CatalogueKeys:
                 if not norm.fold_case or (
                     first == first.lower() and not any(map(buf.__contains__, ascii_uppercase))
                 ):
-                    self._keys, self._buf = items, buf
+                    self._keys, self._buf, self._lookup = items, buf, members
                 elif not any(map(buf.__contains__, ascii_lowercase)):
-                    self._upper, self._buf = True, buf
+                    self._upper, self._buf, self._lookup = True, buf, members
 
     def keys(self) -> list[str]:
         """Every item's key, aligned with :attr:`items`."""
@@ -919,7 +928,16 @@ class _CatalogueKeys:
         return self._keys
 
     def select(self, wanted: AbstractSet[str]) -> tuple[list[str], list[str]]:
-        """The keys and the items (aligned, in catalogue order) whose key is in ``wanted``."""
+        """The keys and the items (aligned) whose key is in ``wanted``: in catalogue order, or
+        in ``wanted``'s order when the catalogue's shape lets the keys be looked up."""
+        lookup = self._lookup
+        if lookup is not None:
+            # One shape: the item whose key is ``k`` can only be ``k`` (or ``k.upper()``).
+            if self._upper:
+                found = list(filter(lookup.__contains__, _upper_probes(wanted)))
+                return self._norm.apply_many(found), found
+            found = list(filter(lookup.__contains__, wanted))
+            return found, found
         # isdisjoint first: one pass without a mask, stopping at the first hit, rules out the
         # common case of no hit at all (e.g. explicit offer SKUs that are not item SKUs).
         if self._upper:

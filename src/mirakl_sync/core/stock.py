@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, groupby, repeat
 from typing import Final, TypeAlias, cast
 
@@ -129,36 +129,52 @@ def publishable_quantities(
     policy = policy or StockPolicy()
     buf = policy.buffer_for(marketplace if marketplace is not None else table.marketplace)
     cap = policy.max_published
+    bulk_offers = table._bulk_offers
+    if bulk_offers:
+        # Offers the identity rule resolved in bulk are their own items: read the availability
+        # in step with them (the engine's catalogue and stock pools share one order).
+        items = cast("Sequence[ItemSku]", table._bulk_items)  # each bulk offer's own item
+        values = values_in_step(items, available, 0)
+        return _publish_bulk(table, bulk_offers, values, available, reserved, buf, cap)
+    singles = table.singles
     net = _net(available, reserved)
-    get = net.get
-    # Plain offers: C-level lookups, then an inline clamp in one comprehension. Offers the
-    # identity rule resolved in bulk come as parallel lists (see MappingTable).
-    bulk_offers, bulk_items, excluded = table._bulk_offers, table._bulk_items, table._bulk_excluded
-    sources: list[tuple[Iterable[OfferSku], Iterable[ItemSku | None]]] = []
-    if bulk_offers:
-        sources.append((bulk_offers, bulk_items))
-    else:
-        singles = table.singles
-        sources.append((singles.keys(), singles.values()))
-    out: dict[OfferSku, int] = {}
-    for offers, items in sources:
-        values: Iterable[int] = map(get, items, repeat(0))  # type: ignore[arg-type]
-        if cap is None:
-            part = {o: (x - buf if x > buf else 0) for o, x in zip(offers, values, strict=True)}
-        else:
-            hi = cap + buf
-            part = {
-                o: (0 if x <= buf else (cap if x >= hi else x - buf))
-                for o, x in zip(offers, values, strict=True)
-            }
-        if out:
-            out.update(part)
-        else:
-            out = part
-    if bulk_offers:
-        for offer in excluded:
-            out.pop(offer, None)  # type: ignore[call-overload]
-    _fill_rest(out, table, get, buf, cap, extra_singles=bool(bulk_offers))
+    values = values_in_step(list(singles.values()), net, 0)
+    out = cast(
+        "dict[OfferSku, int]",
+        dict(zip(singles, map(_Clamped(buf, cap).__getitem__, values), strict=True)),
+    )
+    _fill_rest(out, table, net.get, buf, cap, extra_singles=False)
+    return out
+
+
+def _publish_bulk(
+    table: MappingTable,
+    offers: Sequence[OfferSku],
+    values: Iterable[int | None],
+    available: Mapping[ItemSku, int],
+    reserved: Mapping[ItemSku, int] | None,
+    buf: int,
+    cap: int | None,
+) -> dict[OfferSku, int]:
+    """The publishable quantities of a table resolved in bulk, given the availability of its
+    bulk offers (``values``, aligned with ``offers``; the offers the bulk pass left to the slow
+    path may have any value, even ``None``: their entries are overwritten or removed here)."""
+    # One dict in offer order, each value clamped by a C-level map over a table of the few
+    # distinct quantities.
+    out = cast(
+        "dict[OfferSku, int]",
+        dict(zip(offers, map(_Clamped(buf, cap).__getitem__, values), strict=True)),
+    )
+    if reserved:
+        # Bulk singles are offers equal to their item: apply the reservation to those.
+        aget, rget = available.get, reserved.get
+        for item in reserved.keys() & out.keys():
+            x = aget(item, 0) - rget(item, 0) - buf
+            out[item] = 0 if x < 0 else (x if cap is None or x <= cap else cap)  # type: ignore[index]
+    _fill_rest(out, table, available.get, buf, cap, extra_singles=True, reserved=reserved)
+    unmapped, others = table._compact_unresolved()
+    for offer in chain(unmapped, others):
+        out.pop(offer, None)
     return out
 
 
@@ -235,26 +251,12 @@ def resolve_and_publish(
         )
         return table, quantities
     policy = policy or StockPolicy()
-    buf = policy.buffer_for(marketplace)
-    cap = policy.max_published
-    # One dict in offer order. ``values`` is None exactly for the offers the bulk pass left to
-    # the slow path: their entries are overwritten below, or removed when unresolved.
-    clamp = _Clamped(buf, cap)
-    out = cast(
-        "dict[OfferSku, int]",
-        dict(zip(offer_list, map(clamp.__getitem__, values), strict=True)),
+    buf, cap = policy.buffer_for(marketplace), policy.max_published
+    # ``values`` is None exactly for the offers the bulk pass left to the slow path.
+    quantities = _publish_bulk(
+        table, cast("list[OfferSku]", offer_list), values, available, reserved, buf, cap
     )
-    if reserved:
-        # Bulk singles are offers equal to their item: apply the reservation to those.
-        aget, rget = available.get, reserved.get
-        for item in reserved.keys() & out.keys():
-            x = aget(item, 0) - rget(item, 0) - buf
-            out[item] = 0 if x < 0 else (x if cap is None or x <= cap else cap)  # type: ignore[index]
-    _fill_rest(out, table, available.get, buf, cap, extra_singles=True, reserved=reserved)
-    unmapped, others = table._compact_unresolved()
-    for offer in chain(unmapped, others):
-        del out[offer]
-    return table, out
+    return table, quantities
 
 
 def publishable_by_warehouse(
