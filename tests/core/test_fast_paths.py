@@ -133,6 +133,8 @@ def test_bulk_resolution_equals_one_by_one(data: st.DataObject) -> None:
     with pytest.MonkeyPatch.context() as mp:
         # Every catalogue size takes the shape-checked scans (they start at 64 items).
         mp.setattr(mapping_module, "_SHAPE_MIN", data.draw(st.sampled_from([0, 64])))
+        # And one-shape catalogues look the wanted keys up whatever their number.
+        mp.setattr(mapping_module, "_LOOKUP_SHARE", data.draw(st.sampled_from([0, 4])))
         _check_bulk_resolution(data)
 
 
@@ -508,6 +510,7 @@ def test_rules_without_identity_file_packs_and_conflicts() -> None:
     norm=normalisations | st.just(Normalisation(whitespace="keep")),
     small=st.booleans(),
     hits=st.booleans(),
+    lookup_share=st.sampled_from([0, 4]),  # 0: always look the keys up
 )
 def test_catalogue_scans_equal_key_by_key(
     items: list[str],
@@ -516,6 +519,7 @@ def test_catalogue_scans_equal_key_by_key(
     norm: Normalisation,
     small: bool,
     hits: bool,
+    lookup_share: int,
 ) -> None:
     """_CatalogueKeys (items probed with folded keys, or their own keys, on one-shape ASCII
     catalogues) selects what comparing each item's normalised key selects."""
@@ -535,6 +539,7 @@ def test_catalogue_scans_equal_key_by_key(
         )
         assert cat.select(wanted) == expected
         # Given the items as a set, a one-shape catalogue looks the keys up (in another order).
+        mp.setattr(mapping_module, "_LOOKUP_SHARE", lookup_share)
         looked_up = _CatalogueKeys(list(items), norm, members=frozenset(items))
         sel_keys, sel_items = looked_up.select(wanted)
         assert sorted(zip(sel_keys, sel_items, strict=True)) == sorted(zip(*expected, strict=True))

@@ -931,8 +931,10 @@ class _CatalogueKeys:
         """The keys and the items (aligned) whose key is in ``wanted``: in catalogue order, or
         in ``wanted``'s order when the catalogue's shape lets the keys be looked up."""
         lookup = self._lookup
-        if lookup is not None:
-            # One shape: the item whose key is ``k`` can only be ``k`` (or ``k.upper()``).
+        if lookup is not None and len(wanted) * _LOOKUP_SHARE <= len(self.items):
+            # One shape: the item whose key is ``k`` can only be ``k`` (or ``k.upper()``). A
+            # lookup per wanted key (random reads in the item set) beats the sequential scan
+            # while the keys are fewer than a fifth or so of the items.
             if self._upper:
                 found = list(filter(lookup.__contains__, _upper_probes(wanted)))
                 return self._norm.apply_many(found), found
@@ -987,6 +989,8 @@ def _upper_probes(keys: Iterable[str]) -> set[str]:
 # _CatalogueKeys checks the catalogue's shape from this many items on, in one buffer of the
 # items joined with _SEP; the ASCII whitespace characters (str.split and str.strip).
 _SHAPE_MIN: Final = 64
+# select() looks the wanted keys up when there are at most one per this many items.
+_LOOKUP_SHARE: Final = 4
 _SEP: Final = "\x00"
 _ASCII_SPACE: Final = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
