@@ -189,6 +189,33 @@ def _check_bulk_resolution(data: st.DataObject) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
+def test_single_resolve_without_the_index_equals_with_it(data: st.DataObject) -> None:
+    """``resolve()`` on a cold map (one-shape catalogues: keys looked up, no index built) gives
+    what it gives once the full normalised index is built, source included."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mapping_module, "_SHAPE_MIN", 0)
+        mp.setattr(mapping_module, "_LOOKUP_SHARE", 0)
+        alphabet = data.draw(item_alphabets)
+        items = data.draw(
+            st.lists(st.text(alphabet=alphabet, min_size=1, max_size=5), max_size=10, unique=True)
+        )
+        entries = data.draw(entries_st(items))
+        rules = data.draw(rules_st)
+        norm = data.draw(normalisations)
+        market = data.draw(marketplaces)
+        variants = [*items, *(i.lower() for i in items), *("B-" + i for i in items)]
+        offers = data.draw(st.lists(st.sampled_from(variants) | sku if variants else sku))
+        cold = SkuMap(entries, items=frozenset(items), rules=rules, normalisation=norm)
+        warm = SkuMap(entries, items=frozenset(items), rules=rules, normalisation=norm)
+        warm._normalised_items(None)
+        for offer in offers:
+            assert cold.resolve(offer, market) == warm.resolve(offer, market)
+        if cold._catalogue().looks_up:
+            assert cold._norm_index is None  # answered without the full index
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
 def test_resolve_and_publish_equals_reference(data: st.DataObject) -> None:
     items = data.draw(st.lists(sku, min_size=1, max_size=10, unique=True))
     entries = data.draw(entries_st(items))

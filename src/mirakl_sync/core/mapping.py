@@ -410,6 +410,7 @@ class SkuMap:
     """
 
     __slots__ = (
+        "_catalogue_keys",
         "_explicit",
         "_explicit_norm",
         "_merged_cache",
@@ -436,6 +437,7 @@ class SkuMap:
         )
         self._norm_index: dict[str, ItemSku] | None = None
         self._norm_ambiguous: dict[str, tuple[ItemSku, ...]] = {}
+        self._catalogue_keys: _CatalogueKeys | None = None
         self._suspect_cache: dict[Marketplace | None, frozenset[str]] = {}
         self.normalisation = normalisation or Normalisation()
         self.identity = identity
@@ -568,11 +570,14 @@ class SkuMap:
     def resolve(self, offer_sku: str, marketplace: str | None = None) -> Resolution:
         """Resolve one offer SKU on ``marketplace`` (``None`` = rules for every marketplace).
 
-        The first call builds (and caches) the normalised item index, so many single calls stay
-        cheap; for many offers at once prefer :meth:`resolve_many`.
+        Many single calls stay cheap: on a catalogue of one shape (ASCII SKUs without
+        whitespace, all in one case) each call looks its few keys up in the items; on any other,
+        the first call builds (and caches) the normalised item index. For many offers at once
+        prefer :meth:`resolve_many`.
         """
         mp = Marketplace(marketplace) if marketplace is not None else None
-        self._normalised_items(None)
+        if not self._catalogue().looks_up:
+            self._normalised_items(None)
         table = self.resolve_many([offer_sku], mp)
         result = table.get(OfferSku(offer_sku))
         assert result is not None
@@ -607,8 +612,12 @@ class SkuMap:
         return index, ambiguous
 
     def _catalogue(self) -> _CatalogueKeys:
-        """The known items, to scan by normalised key."""
-        return _CatalogueKeys(list(self.items), self.normalisation, members=self.items)
+        """The known items, to scan by normalised key (made on first use, then kept)."""
+        cat = self._catalogue_keys
+        if cat is None:
+            cat = _CatalogueKeys(list(self.items), self.normalisation, members=self.items)
+            self._catalogue_keys = cat
+        return cat
 
     def _suspect_items(
         self,
@@ -656,12 +665,13 @@ class SkuMap:
         key = self.normalisation.apply(offer)
         if key in normed:
             return "explicit-normalised"
-        index, ambiguous = self._normalised_items(None)
-        names = []
-        for prefix, suffix, _, name, is_identity in rules:
-            k = _strip(key, prefix, suffix)
-            if (is_identity and offer in self.items) or (k and (k in index or k in ambiguous)):
-                names.append(name)
+        stripped = [_strip(key, r[0], r[1]) for r in rules]
+        index, ambiguous = self._normalised_items({k for k in stripped if k})
+        names = [
+            name
+            for (_, _, _, name, is_identity), k in zip(rules, stripped, strict=True)
+            if (is_identity and offer in self.items) or (k and (k in index or k in ambiguous))
+        ]
         return "rule:" + ",".join(names)
 
     def resolve_many(
@@ -694,13 +704,7 @@ class SkuMap:
         unresolved: dict[OfferSku, Unresolved] = {}
         unmapped: dict[OfferSku, None] = {}
 
-        catalogue_memo: list[_CatalogueKeys] = []
-
-        def catalogue() -> _CatalogueKeys:
-            if not catalogue_memo:
-                catalogue_memo.append(self._catalogue())
-            return catalogue_memo[0]
-
+        catalogue = self._catalogue
         # Bulk path (C-level maps): an offer equal to a known item is a single of itself, unless
         # it is a suspect: it has an explicit entry (raw or normalised) or a prefix/suffix rule
         # could apply to it (see _suspect_items). Suspects and misses are then resolved one by
@@ -920,6 +924,11 @@ class _CatalogueKeys:
                     self._keys, self._buf, self._lookup = items, buf, members
                 elif not any(map(buf.__contains__, ascii_lowercase)):
                     self._upper, self._buf, self._lookup = True, buf, members
+
+    @property
+    def looks_up(self) -> bool:
+        """Whether :meth:`select` can look keys up (one shape) rather than scan the items."""
+        return self._lookup is not None
 
     def keys(self) -> list[str]:
         """Every item's key, aligned with :attr:`items`."""
