@@ -26,7 +26,7 @@ import attrs
 
 from mirakl_sync.core.mapping import MappingTable
 from mirakl_sync.core.models import ItemSku, OfferSku, WarehouseCode
-from mirakl_sync.core.stock import publishable_by_warehouse, stock_delta
+from mirakl_sync.core.stock import publishable_by_warehouse, resolve_and_publish, stock_delta
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
 from mirakl_sync.engine.runtime import ShopRuntime
@@ -147,6 +147,20 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
 def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, StockState]:
     """The core's publishable quantities for ``offers`` (mapping + reservations + policy)."""
     pools = stock_pools(runtime)
+    if len(pools) == 1:
+        # One pool (the usual case): it is the map's item catalogue as it is, so resolving the
+        # offers reads their quantities in the same pass (resolve_and_publish), with no copy.
+        ((code, pool),) = pools.items()
+        sku_map = runtime.sku_map(items=pool)
+        table, quantities = resolve_and_publish(
+            sku_map,
+            offers,
+            pool,
+            reserved=runtime.reserved_items(sku_map),
+            policy=runtime.stock_policy,
+            marketplace=runtime.config.marketplace,
+        )
+        return table, {code: quantities}
     items: set[str] = set()
     for pool in pools.values():
         items.update(pool)
