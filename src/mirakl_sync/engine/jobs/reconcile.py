@@ -37,7 +37,7 @@ from mirakl_sync.engine.jobs.stock import (
 )
 from mirakl_sync.engine.runtime import FeedStatus, ShopRuntime
 from mirakl_sync.mirakl.models import OfferExportRequest
-from mirakl_sync.storage.records import AlertDelivery, DiscrepancyStatus
+from mirakl_sync.storage.records import AlertDelivery, DiscrepancyStatus, LedgerLine
 
 logger = logging.getLogger("mirakl_sync.engine.reconcile")
 
@@ -125,8 +125,12 @@ def build_snapshots(
     ledger = {}
     exported: set[OrderLineId] = set()
     outbox = runtime.outbox_index()
+    # Every line of the shop in one query (ordered by order id), instead of one per order.
+    lines_of: dict[str, list[LedgerLine]] = {}
+    for line in storage.list_lines(shop):
+        lines_of.setdefault(line.order_id, []).append(line)
     for record, order in runtime.orders():
-        lines = storage.get_lines(shop, record.order_id)
+        lines = lines_of.get(record.order_id, [])
         orders.append(order)
         ledger[OrderId(record.order_id)] = runtime.ledger_view(
             record, lines, outbox.get(record.order_id, ())
