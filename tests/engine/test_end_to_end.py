@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mirakl_sync.core.models import Order, OrderId
+from mirakl_sync.core.models import Order, OrderId, OrderLineId
 from mirakl_sync.engine.jobs.reconcile import build_snapshots
 from mirakl_sync.engine.runtime import FeedStatus, LedgerState
 from tests.engine.world import SHOP, World, make_world, stock
@@ -208,8 +208,8 @@ def test_snapshots_give_every_order_its_own_ledger_lines(world: World) -> None:
     forecast's line ids are those of its own lines, as read order by order."""
     for i in range(3):
         stock(world, f"SKU-{i}", 20)
-    for lines in ([("SKU-0", 1), ("SKU-1", 2)], [("SKU-2", 3)], [("SKU-1", 1), ("SKU-2", 1)]):
-        world.mirakl.place_order(lines)
+    for placed in ([("SKU-0", 1), ("SKU-1", 2)], [("SKU-2", 3)], [("SKU-1", 1), ("SKU-2", 1)]):
+        world.mirakl.place_order(placed)
     world.run_for(minutes=30)
     runtime = world.sync.runtimes[SHOP]
     snapshots = build_snapshots(runtime)
@@ -217,12 +217,15 @@ def test_snapshots_give_every_order_its_own_ledger_lines(world: World) -> None:
     records = storage.list_orders(SHOP)
     assert len(records) == 3
     outbox = runtime.outbox_index()
-    published = set()
+    assert snapshots.ledger is not None
+    published: set[OrderLineId] = set()
     for record in records:
         lines = storage.get_lines(SHOP, record.order_id)
         assert lines  # every order has lines to compare
         expected = runtime.ledger_view(record, lines, outbox.get(record.order_id, ()))
         assert snapshots.ledger[OrderId(record.order_id)] == expected
-        published |= {line.line_id for line in lines if line.feed_status == FeedStatus.PUBLISHED}
+        published |= {
+            OrderLineId(line.line_id) for line in lines if line.feed_status == FeedStatus.PUBLISHED
+        }
     assert published  # the feed has run: some lines are in the forecast
-    assert snapshots.forecast_line_ids == published
+    assert snapshots.forecast_line_ids == frozenset(published)
