@@ -229,3 +229,13 @@ def test_snapshots_give_every_order_its_own_ledger_lines(world: World) -> None:
         }
     assert published  # the feed has run: some lines are in the forecast
     assert snapshots.forecast_line_ids == frozenset(published)
+
+
+def test_open_ledger_states_are_every_state_but_closed() -> None:
+    """The lifecycle job reads only LedgerState.OPEN orders: a new state must be listed there."""
+    states = {
+        value
+        for name, value in vars(LedgerState).items()
+        if name.isupper() and isinstance(value, str)
+    }
+    assert states - {LedgerState.CLOSED} == LedgerState.OPEN

@@ -36,6 +36,10 @@ class LedgerState:
     CLOSED = "CLOSED"
 
     ACCEPTANCE_SENT = frozenset({ACCEPT_PLANNED, ACCEPTED, REFUSED, SALES_ORDER_CREATED, CLOSED})
+    # Every state but CLOSED: the orders the lifecycle job still acts on.
+    OPEN = frozenset(
+        {NEW, ACCEPT_PLANNED, ACCEPTED, REFUSED, MANUAL, ACCEPT_FAILED, SALES_ORDER_CREATED}
+    )
 
 
 class FeedStatus:
@@ -112,10 +116,18 @@ class ShopRuntime:
 
     # -- ledger -----------------------------------------------------------------------------
 
-    def orders(self, *, states: Iterable[str] | None = None) -> list[tuple[LedgerOrder, Order]]:
-        """Ledger orders with their core snapshot (optionally only some Mirakl states)."""
+    def orders(
+        self,
+        *,
+        states: Iterable[str] | None = None,
+        ledger_states: Iterable[str] | None = None,
+    ) -> list[tuple[LedgerOrder, Order]]:
+        """Ledger orders with their core snapshot (optionally only some Mirakl states, or some
+        ledger states: the filter runs in storage)."""
         records = self.storage.list_orders(
-            self.shop, mirakl_states=list(states) if states is not None else None
+            self.shop,
+            mirakl_states=list(states) if states is not None else None,
+            ledger_states=list(ledger_states) if ledger_states is not None else None,
         )
         return [
             (record, order_from_json(record.data))

@@ -305,9 +305,8 @@ def pending_orders(runtime: ShopRuntime) -> Counter[str]:
     policy = runtime.lifecycle_policy
     deducts = runtime.order_sink.deducts_stock
     outbox = runtime.outbox_index()
-    for record, order in runtime.orders():
-        if record.ledger_state == LedgerState.CLOSED:
-            continue
+    # Closed orders (most of the history) are neither read nor parsed.
+    for record, order in runtime.orders(ledger_states=LedgerState.OPEN):
         ledger = runtime.ledger_view(
             record, storage.get_lines(shop, record.order_id), outbox.get(record.order_id, ())
         )
