@@ -215,6 +215,31 @@ def _make_tolerant_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
     return structure
 
 
+def _optional_inner(tp: Any) -> Any | None:
+    """``X`` for ``X | None`` (a union of exactly ``X`` and ``None``), else ``None``."""
+    args = _union_args(tp)
+    if args is None or len(args) != 2 or type(None) not in args:
+        return None
+    return args[0] if args[1] is type(None) else args[1]
+
+
+def _make_optional_hook(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    """``X | None``: ``None`` stays ``None``, anything else goes to ``X``'s hook, looked up once
+    (cattrs' own optional hook dispatches on ``X`` for every value)."""
+    inner = _optional_inner(tp)
+    handler: Callable[[Any, Any], Any] | None = None  # resolved on first use (recursive types)
+
+    def structure(value: Any, _: Any) -> Any:
+        nonlocal handler
+        if value is None:
+            return None
+        if handler is None:
+            handler = converter.get_structure_hook(inner)
+        return handler(value, inner)
+
+    return structure
+
+
 def _unstructure_enum_or_str(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
@@ -264,7 +289,8 @@ def _make_attrs_hook(converter: cattrs.Converter, cls: type[Any]) -> Callable[[A
     generated = make_dict_structure_fn(cls, converter)
 
     def structure(value: Any, tp: Any) -> Any:
-        if not isinstance(value, Mapping):
+        # ``type(...) is dict`` first: parsed JSON objects are dicts, and the ABC check is slow.
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object for {cls.__name__}: {type(value).__name__}")
         # Mirakl sends null for absent optional values: treat null as "absent" so every field
         # with a default gets it (None, or () for lists). Required fields still fail when null.
@@ -318,6 +344,9 @@ def make_api_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _to_str)
     converter.register_structure_hook(dt.datetime, _to_datetime)
     converter.register_structure_hook(dt.date, _to_date)
+    converter.register_structure_hook_factory(
+        lambda tp: _optional_inner(tp) is not None, lambda tp: _make_optional_hook(converter, tp)
+    )
     converter.register_structure_hook_factory(is_tolerant_enum_union, _make_tolerant_enum_hook)
     converter.register_structure_hook_factory(
         _is_homogeneous_tuple, lambda tp: _make_tuple_hook(converter, tp)
