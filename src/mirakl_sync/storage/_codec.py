@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from mirakl_sync.storage.errors import InvalidTransitionError, InvalidValueError
 from mirakl_sync.storage.records import MAX_ID_LENGTH, MAX_SHOP_LENGTH, JSONValue, OutboxStatus
@@ -174,11 +174,26 @@ def dt_from_text(value: str) -> datetime:
 # -- JSON ---------------------------------------------------------------------------------------
 
 
+# What ``json.dumps`` writes for a string (ASCII-only, the C implementation when available),
+# called directly: a million-line payload spends its time in per-value calls.
+_STR: Final = json.encoder.encode_basestring_ascii
+_CONSTANTS: Final[dict[object, str]] = {None: "null", True: "true", False: "false"}
+
+
 def _encode(value: Any, parts: list[str], depth: int) -> None:
     if depth > 200:
         raise InvalidValueError("JSON value is nested too deeply (more than 200 levels)")
-    if value is None or isinstance(value, bool | str):
-        parts.append(json.dumps(value))
+    kind = type(value)
+    # Exact str and int first (the bulk of stored payloads); bool is an int subclass, so it
+    # never takes the int branch and falls through to the constants.
+    if kind is str:
+        parts.append(_STR(value))
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif value is None or kind is bool:
+        parts.append(_CONSTANTS[value])
+    elif isinstance(value, str):
+        parts.append(_STR(value))
     elif isinstance(value, int):
         parts.append(int.__repr__(value))
     elif isinstance(value, Decimal):
@@ -200,16 +215,24 @@ def _encode(value: Any, parts: list[str], depth: int) -> None:
             if not first:
                 parts.append(",")
             first = False
-            parts.append(json.dumps(key))
+            parts.append(_STR(key))
             parts.append(":")
             _encode(item, parts, depth + 1)
         parts.append("}")
     elif isinstance(value, list | tuple):
         parts.append("[")
+        inline = depth < 200  # elements one level deeper are still within the limit
         for index, item in enumerate(value):
             if index:
                 parts.append(",")
-            _encode(item, parts, depth + 1)
+            # Scalars inline (a call per element costs more than the test).
+            kind = type(item)
+            if kind is str and inline:
+                parts.append(_STR(item))
+            elif kind is int and inline:
+                parts.append(int.__repr__(item))
+            else:
+                _encode(item, parts, depth + 1)
         parts.append("]")
     else:
         raise InvalidValueError(f"{type(value).__name__} is not a JSON value")
