@@ -685,14 +685,23 @@ class SQLStorageBase(ABC):
 
     # -- published stock ------------------------------------------------------------------------
 
-    def _stock(self, r: Row) -> PublishedStock:
+    def _stock(self, r: Row, stamps: dict[Any, datetime] | None = None) -> PublishedStock:
+        """A record from its row; ``stamps`` memoises the timestamps of a listing (the rows of
+        one push share one, and parsing it is most of a row's cost)."""
+        found = None if stamps is None else stamps.get(r[5])
+        if found is not None:
+            confirmed_at = found
+        else:
+            confirmed_at = self._ts_out(r[5])
+            if stamps is not None:
+                stamps[r[5]] = confirmed_at
         return PublishedStock(
             shop=r[0],
             offer_sku=r[1],
             warehouse=r[2],
             quantity=int(r[3]),
             content_hash=r[4],
-            confirmed_at=self._ts_out(r[5]),
+            confirmed_at=confirmed_at,
         )
 
     def put_published(self, records: Iterable[PublishedStock]) -> int:
@@ -732,15 +741,15 @@ class SQLStorageBase(ABC):
         shop = c.check_shop(shop)
         skus = n.str_filter("offer_skus", offer_skus)
         base = f"SELECT {STOCK_COLUMNS} FROM published_stock WHERE shop = ?"
+        stamps: dict[Any, datetime] = {}
         if skus is None:
-            return [
-                self._stock(r) for r in self._read(base + " ORDER BY offer_sku, warehouse", [shop])
-            ]
+            rows = self._read(base + " ORDER BY offer_sku, warehouse", [shop])
+            return [self._stock(r, stamps) for r in rows]
         out: list[PublishedStock] = []
         for start in range(0, len(skus), _CHUNK):
             chunk = skus[start : start + _CHUNK]
             rows = self._read(base + " AND " + self._in("offer_sku", chunk), [shop, *chunk])
-            out.extend(self._stock(r) for r in rows)
+            out.extend(self._stock(r, stamps) for r in rows)
         out.sort(key=lambda r: (r.offer_sku, r.warehouse))
         return out
 

@@ -20,7 +20,7 @@ import logging
 from collections import Counter
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -179,12 +179,14 @@ def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTabl
 
 
 def last_published(runtime: ShopRuntime) -> StockState:
-    state: StockState = {}
+    """The last confirmed state, per warehouse code, in storage's order (by offer SKU)."""
+    state: dict[str, dict[str, int]] = {}
     for record in runtime.storage.list_published(runtime.shop):
-        state.setdefault(WarehouseCode(record.warehouse), {})[OfferSku(record.offer_sku)] = (
-            record.quantity
-        )
-    return state
+        pool = state.get(record.warehouse)
+        if pool is None:
+            pool = state[record.warehouse] = {}
+        pool[record.offer_sku] = record.quantity
+    return cast("StockState", state)
 
 
 @attrs.define
@@ -272,9 +274,8 @@ def track_imports(runtime: ShopRuntime) -> Counter[str]:
     """STO02 (and STO03 on errors) for every open import; confirm the lines that succeeded."""
     storage, shop = runtime.storage, runtime.shop
     counts: Counter[str] = Counter()
-    for pending in storage.list_pending_imports(shop):
-        if pending.status not in OPEN_STATUSES:
-            continue
+    # Open imports only: a finished one (kept for its errors) can hold a whole catalogue's lines.
+    for pending in storage.list_pending_imports(shop, statuses=OPEN_STATUSES):
         status: OfferImportStatus | StockImportStatus
         try:
             if pending.kind == OF01:
@@ -386,7 +387,7 @@ def push_stock(runtime: ShopRuntime) -> Counter[str]:
     )
     # An import planned before a crash is sent before anything new is computed.
     counts.update({f"sto01_{k}": n for k, n in executor.run(kinds={STO01}).items()})
-    if any(p.status in OPEN_STATUSES for p in storage.list_pending_imports(shop)):
+    if storage.list_pending_imports(shop, statuses=OPEN_STATUSES):
         counts["waiting_for_import"] += 1
         return counts
     offers = offer_catalogue(runtime)
