@@ -87,15 +87,19 @@ def stock_pools(runtime: ShopRuntime) -> dict[WarehouseCode, dict[ItemSku, int]]
     inventory warehouses to Mirakl codes (unmapped inventory warehouses are not published).
     OF01 files carry one quantity per offer: with OF01 there is always one global pool."""
     codes = runtime.config.warehouse_codes if stock_via(runtime) == STO01 else {}
-    pools: dict[WarehouseCode, dict[ItemSku, int]] = {}
+    pools: dict[str, dict[str, int]] = {}
     for warehouse, items in runtime.stock_levels().items():
-        code = WarehouseCode("") if not codes else WarehouseCode(codes.get(warehouse, ""))
+        code = "" if not codes else codes.get(warehouse, "")
         if codes and not code:
             continue
-        pool = pools.setdefault(code, {})
+        pool = pools.get(code)
+        if pool is None:  # the code's first inventory warehouse: nothing to add up yet
+            pools[code] = {sku: int(quantity) for sku, quantity in items.items()}
+            continue
+        get = pool.get
         for sku, quantity in items.items():
-            pool[ItemSku(sku)] = pool.get(ItemSku(sku), 0) + int(quantity)
-    return pools
+            pool[sku] = get(sku, 0) + int(quantity)
+    return cast("dict[WarehouseCode, dict[ItemSku, int]]", pools)
 
 
 def offer_catalogue(runtime: ShopRuntime) -> list[str]:

@@ -1,0 +1,53 @@
+"""stock_pools: inventory warehouses become Mirakl stock pools."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+
+from mirakl_sync.engine import StaticStockSource
+from mirakl_sync.engine.config import SyncConfig
+from mirakl_sync.engine.jobs.stock import stock_pools
+from mirakl_sync.engine.runtime import ShopRuntime
+from mirakl_sync.storage import open_storage
+
+LEVELS = {
+    "paris": {"A": 3, "B": 1},
+    "lyon": {"A": 2, "C": 5},
+    "berlin": {"B": 4},
+    "depot": {"A": 100},  # no Mirakl code: not published per warehouse
+}
+
+
+def _runtime(**shop: Any) -> ShopRuntime:
+    config = SyncConfig.from_mapping(
+        {
+            "shops": [
+                {"key": "s1", "marketplace": "conrad", "base_url": "https://x.example", **shop}
+                | {"api_key": "k"}
+            ]
+        },
+        env={},
+    )
+    return ShopRuntime(
+        config=config.shops[0],
+        mirakl=cast(Any, None),
+        storage=open_storage("memory://"),
+        stock_source=StaticStockSource(LEVELS),
+        order_sink=cast(Any, None),
+        now=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        worker="w",
+    )
+
+
+def test_warehouse_codes_sum_the_inventory_warehouses_per_code() -> None:
+    runtime = _runtime(warehouse_codes={"paris": "FR", "lyon": "FR", "berlin": "DE"})
+    assert stock_pools(runtime) == {"FR": {"A": 5, "B": 1, "C": 5}, "DE": {"B": 4}}
+
+
+@pytest.mark.parametrize("shop", [{}, {"stock_via": "OF01", "warehouse_codes": {"paris": "FR"}}])
+def test_one_global_pool_without_codes_or_with_of01(shop: dict[str, Any]) -> None:
+    """Without codes (or with OF01, one quantity per offer) every warehouse adds up."""
+    assert stock_pools(_runtime(**shop)) == {"": {"A": 105, "B": 5, "C": 5}}
