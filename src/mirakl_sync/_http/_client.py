@@ -121,8 +121,10 @@ MAX_NUMBER_DIGITS = 4300
 
 def _parse_decimal(text: str) -> Decimal:
     value = Decimal(text)
-    if len(value.as_tuple().digits) > MAX_NUMBER_DIGITS or (
-        abs(value.adjusted()) > MAX_NUMBER_DIGITS
+    # A text no longer than the limit cannot hold more digits: count them only for long ones
+    # (as_tuple() makes a tuple of every digit, which costs more than the parse).
+    if abs(value.adjusted()) > MAX_NUMBER_DIGITS or (
+        len(text) > MAX_NUMBER_DIGITS and len(value.as_tuple().digits) > MAX_NUMBER_DIGITS
     ):
         raise ValueError(f"number out of range: {text[:40]}...")
     return value
