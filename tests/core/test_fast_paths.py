@@ -214,16 +214,25 @@ def test_single_resolve_without_the_index_equals_with_it(data: st.DataObject) ->
             assert cold._norm_index is None  # answered without the full index
 
 
-@settings(max_examples=200, deadline=None)
-@given(data=st.data())
-def test_resolve_and_publish_equals_reference(data: st.DataObject) -> None:
-    items = data.draw(st.lists(sku, min_size=1, max_size=10, unique=True))
+def _draw_catalogue(
+    data: st.DataObject, *, max_items: int
+) -> tuple[list[str], list[MappingEntry], list[SkuRule], str | None, list[str]]:
+    """Items, explicit entries, rules, a marketplace and offers (items, their upper-case and
+    prefixed variants, and noise)."""
+    items = data.draw(st.lists(sku, min_size=1, max_size=max_items, unique=True))
     entries = data.draw(entries_st(items))
     rules = data.draw(rules_st)
     mp = data.draw(marketplaces)
     offers = data.draw(
         st.lists(st.sampled_from([*items, *(i.upper() for i in items), "B-" + items[0]]) | sku)
     )
+    return items, entries, rules, mp, offers
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_resolve_and_publish_equals_reference(data: st.DataObject) -> None:
+    items, entries, rules, mp, offers = _draw_catalogue(data, max_items=10)
     available = {ItemSku(i): data.draw(st.integers(-3, 12)) for i in items}
     reserved = {ItemSku(i): data.draw(st.integers(0, 4)) for i in items if data.draw(st.booleans())}
     policy = StockPolicy(
@@ -250,13 +259,7 @@ def test_publishable_by_warehouse_equals_the_formula(data: st.DataObject) -> Non
     """The bulk table's quantities (availability read in step with the offers, reservations
     applied afterwards) per pool equal the per-offer formula, with pools that lack some items
     and list them in any order."""
-    items = data.draw(st.lists(sku, min_size=1, max_size=12, unique=True))
-    entries = data.draw(entries_st(items))
-    rules = data.draw(rules_st)
-    mp = data.draw(marketplaces)
-    offers = data.draw(
-        st.lists(st.sampled_from([*items, *(i.upper() for i in items), "B-" + items[0]]) | sku)
-    )
+    items, entries, rules, mp, offers = _draw_catalogue(data, max_items=12)
     if data.draw(st.booleans()):
         offers.sort()
     pools = {
