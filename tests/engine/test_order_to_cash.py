@@ -11,6 +11,7 @@ import pytest
 
 from mirakl_sync.engine.jobs.dispatch import HostFulfilment, ReturnLine
 from mirakl_sync.engine.jobs.finance import export_statement
+from mirakl_sync.storage.records import OutboxItem
 from tests.engine.world import SHOP, World, make_world, stock
 
 
@@ -227,3 +228,33 @@ def test_partial_shipments_wait_for_the_whole_order_without_multi_shipment(
     world.sync.record_shipment(order_id, [second], carrier_code="UPS", tracking_number="B")
     assert world.mirakl.order(order_id).state == "SHIPPED"
     assert _history(world, order_id) == ["OR23", "OR24"]
+
+
+def test_the_outbox_index_gives_the_ledger_views_of_every_item(world: World) -> None:
+    """outbox_index() reads only confirmed items of the kinds ledger_view looks at (stock
+    pushes, acceptances... are left in storage): the views it gives equal those from every
+    item of each order."""
+    stock(world, "SKU-1", 10, price="20.00")
+    stock(world, "SKU-2", 10, price="15.00")
+    shipped = _shipped(world, [("SKU-1", 2), ("SKU-2", 1)])
+    line = world.mirakl.order(shipped).lines[0]
+    world.sync.record_return(shipped, {line.order_line_id: Decimal("20.00")}, "16", return_id="R")
+    _paid_order(world, [("SKU-2", 1)])  # paid, not shipped
+    world.run_for(minutes=30)
+    runtime = world.sync.runtimes[SHOP]
+    storage = runtime.storage
+    every: dict[str, list[OutboxItem]] = {}
+    for item in storage.list_items(shop=SHOP):
+        if isinstance(item.payload, dict) and "order_id" in item.payload:
+            every.setdefault(str(item.payload["order_id"]), []).append(item)
+    kinds = {item.kind for item in storage.list_items(shop=SHOP)}
+    assert {"STO01", "OR21", "OR23", "OR24", "OR28"} <= kinds  # a history of every kind
+    index = runtime.outbox_index()
+    views = []
+    for record in storage.list_orders(SHOP):
+        lines = storage.get_lines(SHOP, record.order_id)
+        view = runtime.ledger_view(record, lines, index.get(record.order_id, ()))
+        assert view == runtime.ledger_view(record, lines, every.get(record.order_id, ()))
+        views.append(view)
+    assert any(v.ship_sent and v.tracking_sent and v.refunded_return_ids for v in views)
+    assert any(not v.ship_sent for v in views)

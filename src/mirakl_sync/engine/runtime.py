@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Final
 
 import attrs
 
@@ -47,6 +48,14 @@ class FeedStatus:
 
     PENDING = "PENDING"
     PUBLISHED = "PUBLISHED"
+
+
+# The outbox kinds ledger_view reads (OR23 tracking, OR24 ship, ST01 shipment, OR28 refund).
+TRACKING_KIND: Final = "OR23"
+SHIP_KIND: Final = "OR24"
+SHIPMENT_KIND: Final = "ST01"
+REFUND_KIND: Final = "OR28"
+LEDGER_KINDS: Final = frozenset({TRACKING_KIND, SHIP_KIND, SHIPMENT_KIND, REFUND_KIND})
 
 
 @attrs.define(kw_only=True)
@@ -136,9 +145,14 @@ class ShopRuntime:
         ]
 
     def outbox_index(self) -> dict[str, list[OutboxItem]]:
-        """Outbox items per order id (items whose payload names an order)."""
+        """What :meth:`ledger_view` reads of the outbox, per order id: the confirmed items of
+        the kinds it looks at. Only those are read from storage: the others (every stock push
+        with its lines, among them) grow with the shop's history."""
         index: dict[str, list[OutboxItem]] = {}
-        for item in self.storage.list_items(shop=self.shop):
+        items = self.storage.list_items(
+            shop=self.shop, statuses=[OutboxStatus.CONFIRMED], kinds=LEDGER_KINDS
+        )
+        for item in items:
             if isinstance(item.payload, dict) and "order_id" in item.payload:
                 index.setdefault(str(item.payload["order_id"]), []).append(item)
         return index
@@ -156,7 +170,7 @@ class ShopRuntime:
         refunded = frozenset(
             str(i.payload["return_id"])
             for i in confirmed
-            if i.kind == "OR28" and isinstance(i.payload, dict)
+            if i.kind == REFUND_KIND and isinstance(i.payload, dict)
         )
         return OrderLedger(
             order_id=OrderId(record.order_id),
@@ -166,15 +180,15 @@ class ShopRuntime:
             sales_order_created=record.sales_order_ref is not None,
             reservation_held=any(line.reserved_quantity > 0 for line in line_list),
             tracking_sent=any(
-                i.kind == "OR23"
+                i.kind == TRACKING_KIND
                 or (
-                    i.kind == "ST01"
+                    i.kind == SHIPMENT_KIND
                     and isinstance(i.payload, dict)
                     and i.payload.get("tracking_number")
                 )
                 for i in confirmed
             ),
-            ship_sent=any(i.kind in ("OR24", "ST01") for i in confirmed),
+            ship_sent=any(i.kind in (SHIP_KIND, SHIPMENT_KIND) for i in confirmed),
             refunded_return_ids=refunded,
             forecast_exported_line_ids=frozenset(
                 OrderLineId(line.line_id)

@@ -647,6 +647,7 @@ class SQLStorageBase(ABC):
         *,
         shop: str | None = None,
         statuses: Collection[OutboxStatus] | None = None,
+        kinds: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[OutboxItem]:
         """See :class:`~mirakl_sync.storage.base.OutboxStore`."""
@@ -661,6 +662,12 @@ class SQLStorageBase(ABC):
                 return []
             where.append(self._in("status", wanted))
             params.extend(s.value for s in wanted)
+        kind_list = n.str_filter("kinds", kinds)
+        if kind_list is not None:
+            if not kind_list:
+                return []
+            where.append(self._in("kind", kind_list))
+            params.extend(kind_list)
         sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox"
         if where:
             sql += " WHERE " + " AND ".join(where)

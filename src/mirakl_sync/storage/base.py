@@ -216,9 +216,10 @@ class OutboxStore(Protocol):
         *,
         shop: str | None = None,
         statuses: Collection[OutboxStatus] | None = None,
+        kinds: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[OutboxItem]:
-        """Items (of one shop or all; optionally by status), in creation order."""
+        """Items (of one shop or all; optionally by status and by kind), in creation order."""
         ...
 
     def count_items(self, *, shop: str | None = None) -> dict[OutboxStatus, int]:

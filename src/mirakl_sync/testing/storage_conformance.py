@@ -508,6 +508,21 @@ class StorageConformance:
         assert [i.payload for i in planned] == [2, 3]
         assert len(storage.list_items(statuses=[OutboxStatus.PLANNED])) == 4
 
+    def test_list_items_by_kind(self, storage: Storage) -> None:
+        for i, kind in enumerate(["OR21", "STO01", "OR24", "STO01", "OR21"]):
+            storage.enqueue("s1", f"k{i}", kind=kind, payload={"i": i}, now=at(i))
+        storage.enqueue("s2", "k9", kind="OR21", payload=None, now=T0)
+        got = storage.list_items(shop="s1", kinds=["OR21", "OR24"])
+        assert [(i.key, i.kind) for i in got] == [("k0", "OR21"), ("k2", "OR24"), ("k4", "OR21")]
+        assert [i.payload for i in got] == [{"i": 0}, {"i": 2}, {"i": 4}]
+        assert [i.key for i in storage.list_items(kinds=["OR21"])] == ["k0", "k4", "k9"]
+        assert storage.list_items(shop="s1", kinds=[]) == []
+        assert storage.list_items(shop="s1", kinds=["nope"]) == []
+        planned = storage.list_items(shop="s1", statuses=[OutboxStatus.PLANNED], kinds=["STO01"])
+        assert [i.key for i in planned] == ["k1", "k3"]
+        with pytest.raises(InvalidValueError):
+            storage.list_items(kinds="OR21")
+
     def test_claim_is_rolled_back_with_its_transaction(self, storage: Storage) -> None:
         storage.enqueue("s1", "k", kind="k", payload=None, now=T0)
         claimed: list[OutboxItem] = []

@@ -25,7 +25,13 @@ import attrs
 from mirakl_sync.core.models import FulfilmentEvent, OrderId, OrderLineId, ReturnEvent
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import DependencyPending, OutboxExecutor, Verdict
-from mirakl_sync.engine.runtime import ShopRuntime
+from mirakl_sync.engine.runtime import (
+    REFUND_KIND,
+    SHIP_KIND,
+    SHIPMENT_KIND,
+    TRACKING_KIND,
+    ShopRuntime,
+)
 from mirakl_sync.errors import APIError, BadRequestError, ConfigurationError, NotFoundError
 from mirakl_sync.mirakl.models import (
     AmountCode,
@@ -55,10 +61,10 @@ __all__ = [
     "returns",
 ]
 
-TRACKING = "OR23"
-SHIP = "OR24"
-SHIPMENT = "ST01"
-REFUND = "OR28"
+TRACKING = TRACKING_KIND  # "OR23" (the kinds the ledger view reads are defined with it)
+SHIP = SHIP_KIND  # "OR24"
+SHIPMENT = SHIPMENT_KIND  # "ST01"
+REFUND = REFUND_KIND  # "OR28"
 CANCEL = "OR29"
 CANCEL_LINES = "OR30"
 KINDS = frozenset({TRACKING, SHIP, SHIPMENT, REFUND, CANCEL, CANCEL_LINES})
