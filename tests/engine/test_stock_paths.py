@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
+from mirakl_sync.engine.jobs.reconcile import build_snapshots
 from mirakl_sync.engine.runtime import LedgerState
 from mirakl_sync.sandbox import InventoryPlannerSandbox, MiraklSandbox, SandboxClock
 from tests.engine.world import SHOP, make_world, stock
@@ -102,3 +104,27 @@ def test_the_nightly_full_check_finds_drift(tmp_path: Path) -> None:
         r.kind for r in world.sync.storage.list_discrepancies(shop=SHOP) if r.status == "OPEN"
     }
     assert open_kinds & {"STOCK_DRIFT", "OVERSELL_RISK"}
+
+
+def test_a_finished_import_keeps_its_errors_not_its_lines(tmp_path: Path) -> None:
+    """Once its report is read, a stock import keeps the count and hash of its lines and the
+    failed rows (for STOCK_IMPORT_ERROR), not the lines: reconciliation reads it every run."""
+    world = make_world(tmp_path)
+    stock(world, "SKU-1", 5)
+    stock(world, "SKU-2", 5)
+    world.run(jobs=["pull_orders", "push_stock"])
+    offer = world.mirakl.offer("SKU-2")
+    assert offer is not None
+    world.mirakl.state.offers.pop(offer.offer_id, None)
+    world.run_for(minutes=20)
+    runtime = world.sync.runtimes[SHOP]
+    (kept,) = runtime.storage.list_pending_imports(SHOP)
+    assert kept.status == "COMPLETE"
+    assert isinstance(kept.lines, dict)
+    assert set(kept.lines) == {"count", "hash"}
+    assert isinstance(kept.lines["count"], int)
+    assert kept.lines["count"] >= 1
+    assert kept.error is not None
+    assert [row["offer_sku"] for row in json.loads(kept.error)] == ["SKU-2"]
+    imports = build_snapshots(runtime).stock_imports
+    assert [e.offer_sku for i in imports for e in i.errors] == ["SKU-2"]

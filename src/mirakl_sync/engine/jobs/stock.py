@@ -342,6 +342,9 @@ def track_imports(runtime: ShopRuntime) -> Counter[str]:
                     status=state,
                     updated_at=now,
                     error=json.dumps(error_rows) if error_rows else None,
+                    # The lines are confirmed (or in ``error``): keep only their count and hash,
+                    # not a catalogue's worth of JSON read back by every reconciliation.
+                    lines={"count": len(lines), "hash": str(data.get("hash", ""))},
                 )
             )
             cursor = _stock_cursor(runtime)
