@@ -369,11 +369,11 @@ def invalidate_published(runtime: ShopRuntime, offer_skus: Collection[str]) -> i
     Used after a refusal: some operators set an offer's stock to 0 when an order is refused,
     which our last confirmed state would otherwise hide."""
     forgotten = 0
-    for record in runtime.storage.list_published(runtime.shop):
-        if record.offer_sku in offer_skus:
-            forgotten += runtime.storage.delete_published(
-                runtime.shop, record.offer_sku, record.warehouse
-            )
+    # Only these offers' records (every warehouse), not the whole published catalogue.
+    for record in runtime.storage.list_published(runtime.shop, offer_skus=offer_skus):
+        forgotten += runtime.storage.delete_published(
+            runtime.shop, record.offer_sku, record.warehouse
+        )
     return forgotten
 
 
