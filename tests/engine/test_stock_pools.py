@@ -1,4 +1,5 @@
-"""stock_pools: inventory warehouses become Mirakl stock pools."""
+"""stock_pools: inventory warehouses become Mirakl stock pools; reserved_items: order lines'
+soft reservations in item units."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Any, cast
 
 import pytest
 
+from mirakl_sync.core import MappingEntry, SkuMap
 from mirakl_sync.engine import StaticStockSource
 from mirakl_sync.engine.config import SyncConfig
 from mirakl_sync.engine.jobs.stock import stock_pools
 from mirakl_sync.engine.runtime import ShopRuntime
 from mirakl_sync.storage import open_storage
+from mirakl_sync.storage.records import LedgerLine
 
 LEVELS = {
     "paris": {"A": 3, "B": 1},
@@ -51,3 +54,42 @@ def test_warehouse_codes_sum_the_inventory_warehouses_per_code() -> None:
 def test_one_global_pool_without_codes_or_with_of01(shop: dict[str, Any]) -> None:
     """Without codes (or with OF01, one quantity per offer) every warehouse adds up."""
     assert stock_pools(_runtime(**shop)) == {"": {"A": 105, "B": 5, "C": 5}}
+
+
+def test_reserved_items_are_offer_reservations_in_item_units() -> None:
+    """Lines of several orders for one offer add up; packs and bundles count their components;
+    unmapped offers and released lines hold nothing."""
+    runtime = _runtime()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def line(order: str, offer: str, reserved: int) -> LedgerLine:
+        return LedgerLine(
+            shop="s1",
+            order_id=order,
+            line_id=f"{order}-{offer}",
+            offer_sku=offer,
+            quantity=max(reserved, 1),
+            reserved_quantity=reserved,
+            mirakl_state="SHIPPING",
+            ledger_state="ACCEPTED",
+            updated_at=at,
+        )
+
+    runtime.storage.put_lines(
+        [
+            line("O-1", "A", 2),
+            line("O-2", "A", 1),
+            line("O-2", "A-6PK", 1),
+            line("O-3", "KIT", 2),
+            line("O-3", "NOPE", 4),
+            line("O-4", "B", 0),
+        ]
+    )
+    sku_map = SkuMap(
+        [
+            MappingEntry.single("A-6PK", "A", pack_size=6),
+            MappingEntry.bundle("KIT", {"A": 1, "B": 2}),
+        ],
+        items=["A", "B"],
+    )
+    assert runtime.reserved_items(sku_map) == {"A": 2 + 1 + 6 + 2, "B": 4}

@@ -198,15 +198,16 @@ class ShopRuntime:
         )
 
     def reserved_items(self, sku_map: SkuMap) -> dict[ItemSku, int]:
-        """Soft reservations in inventory-item units (offer units x components)."""
+        """Soft reservations in inventory-item units (offer units x components).
+
+        Read from storage's total per offer (an indexed query over the lines that hold a
+        reservation), not from every ledger line of the shop's history."""
         reserved: dict[ItemSku, int] = {}
-        for line in self.storage.list_lines(self.shop):
-            if line.reserved_quantity <= 0:
-                continue
-            resolved = sku_map.resolve(line.offer_sku, self.config.marketplace)
+        for offer_sku, offer_units in self.storage.reservations(self.shop).items():
+            resolved = sku_map.resolve(offer_sku, self.config.marketplace)
             if not isinstance(resolved, Resolved):
                 continue
             for component in resolved.components:
-                units = component.quantity * line.reserved_quantity
+                units = component.quantity * offer_units
                 reserved[component.item] = reserved.get(component.item, 0) + units
         return reserved
