@@ -586,16 +586,15 @@ class SkuMap:
         return result
 
     def _normalised_items(
-        self, needed: AbstractSet[str] | None, catalogue: _CatalogueKeys | None = None
+        self, needed: AbstractSet[str] | None
     ) -> tuple[Mapping[str, ItemSku], Mapping[str, tuple[ItemSku, ...]]]:
         """Normalised key -> item (and ambiguous keys). With ``needed``, only those keys are
-        looked for (one scan of the items, no full index); otherwise the full index is built
-        once and cached. ``catalogue`` is :meth:`_catalogue` when the caller already has it."""
+        looked for (no full index); otherwise the full index is built once and cached."""
         if self._norm_index is not None:
             return self._norm_index, self._norm_ambiguous
         if needed is not None and not needed:
             return {}, {}
-        cat = catalogue if catalogue is not None else self._catalogue()
+        cat = self._catalogue()
         if needed is not None:
             keys, item_list = cat.select(needed)
         else:
@@ -625,7 +624,6 @@ class SkuMap:
         raw: Mapping[str, _Target],
         normed: Mapping[str, _Target],
         rules: tuple[_CRule, ...],
-        catalogue: Callable[[], _CatalogueKeys],
     ) -> frozenset[str]:
         """The known items an equal offer SKU must *not* be resolved to by identity in bulk:
         their normalised key has an explicit entry, or a prefix/suffix rule applies to it
@@ -649,7 +647,7 @@ class SkuMap:
                     items.extend(group)
                 cat = _CatalogueKeys(items, self.normalisation, keys=keys)
             else:
-                cat = catalogue()
+                cat = self._catalogue()
             if explicit_keys:
                 found.update(cat.select(explicit_keys)[1])
             if prefixes or suffixes:
@@ -704,7 +702,6 @@ class SkuMap:
         unresolved: dict[OfferSku, Unresolved] = {}
         unmapped: dict[OfferSku, None] = {}
 
-        catalogue = self._catalogue
         # Bulk path (C-level maps): an offer equal to a known item is a single of itself, unless
         # it is a suspect: it has an explicit entry (raw or normalised) or a prefix/suffix rule
         # could apply to it (see _suspect_items). Suspects and misses are then resolved one by
@@ -720,7 +717,7 @@ class SkuMap:
                 miss: Iterable[bool] = map(operator.is_, values, repeat(None))
             else:
                 miss = map(operator.not_, map(self.items.__contains__, offers))
-            suspect_items = self._suspect_items(mp, raw, normed, others, catalogue)
+            suspect_items = self._suspect_items(mp, raw, normed, others)
             if suspect_items:
                 miss = map(operator.or_, miss, map(suspect_items.__contains__, offers))
             todo = list(compress(offers, miss))
@@ -761,7 +758,7 @@ class SkuMap:
 
         if rest:
             self._resolve_by_rules(
-                rest, rest_keys, rules, exact, catalogue, singles, packs, unresolved, unmapped
+                rest, rest_keys, rules, exact, singles, packs, unresolved, unmapped
             )
         table = MappingTable(
             marketplace=mp,
@@ -780,7 +777,6 @@ class SkuMap:
         rest_keys: list[str],
         rules: tuple[_CRule, ...],
         exact: Callable[[str], bool] | None,
-        catalogue: Callable[[], _CatalogueKeys],
         singles: dict[OfferSku, ItemSku],
         packs: dict[OfferSku, tuple[ItemSku, int]],
         unresolved: dict[OfferSku, Unresolved],
@@ -793,9 +789,7 @@ class SkuMap:
         for ks in stripped:
             needed.update(ks)
         needed.discard("")
-        index, ambiguous = self._normalised_items(
-            needed, catalogue() if self._norm_index is None and needed else None
-        )
+        index, ambiguous = self._normalised_items(needed)
         index_get = index.get
         per_rule: list[list[str | None]] = []
         for rule, ks in zip(rules, stripped, strict=True):
@@ -943,7 +937,7 @@ class _CatalogueKeys:
         if lookup is not None and len(wanted) * _LOOKUP_SHARE <= len(self.items):
             # One shape: the item whose key is ``k`` can only be ``k`` (or ``k.upper()``). A
             # lookup per wanted key (random reads in the item set) beats the sequential scan
-            # while the keys are fewer than a fifth or so of the items.
+            # while the keys are at most a quarter of the items (_LOOKUP_SHARE, measured).
             if self._upper:
                 found = list(filter(lookup.__contains__, _upper_probes(wanted)))
                 return self._norm.apply_many(found), found

@@ -138,13 +138,20 @@ def publishable_quantities(
         return _publish_bulk(table, bulk_offers, values, available, reserved, buf, cap)
     singles = table.singles
     net = _net(available, reserved)
-    values = values_in_step(list(singles.values()), net, 0)
-    out = cast(
-        "dict[OfferSku, int]",
-        dict(zip(singles, map(_Clamped(buf, cap).__getitem__, values), strict=True)),
-    )
+    out = _clamped(singles, values_in_step(list(singles.values()), net, 0), buf, cap)
     _fill_rest(out, table, net.get, buf, cap, extra_singles=False)
     return out
+
+
+def _clamped(
+    offers: Iterable[OfferSku], values: Iterable[int | None], buf: int, cap: int | None
+) -> dict[OfferSku, int]:
+    """``{offer: clamp(value - buf)}`` in offer order, clamped by a C-level map over a table of
+    the few distinct quantities (``None`` values stay ``None``)."""
+    return cast(
+        "dict[OfferSku, int]",
+        dict(zip(offers, map(_Clamped(buf, cap).__getitem__, values), strict=True)),
+    )
 
 
 def _publish_bulk(
@@ -159,12 +166,7 @@ def _publish_bulk(
     """The publishable quantities of a table resolved in bulk, given the availability of its
     bulk offers (``values``, aligned with ``offers``; the offers the bulk pass left to the slow
     path may have any value, even ``None``: their entries are overwritten or removed here)."""
-    # One dict in offer order, each value clamped by a C-level map over a table of the few
-    # distinct quantities.
-    out = cast(
-        "dict[OfferSku, int]",
-        dict(zip(offers, map(_Clamped(buf, cap).__getitem__, values), strict=True)),
-    )
+    out = _clamped(offers, values, buf, cap)
     if reserved:
         # Bulk singles are offers equal to their item: apply the reservation to those.
         aget, rget = available.get, reserved.get

@@ -210,6 +210,22 @@ class SQLStorageBase(ABC):
     def _in(self, column: str, values: Sequence[Any]) -> str:
         return f"{column} IN ({_marks(len(values))})"
 
+    def _in_filters(
+        self,
+        where: list[str],
+        params: list[Any],
+        filters: Iterable[tuple[str, Sequence[Any] | None]],
+    ) -> bool:
+        """Add ``column IN (...)`` to ``where`` for each filter given (``None``: no filter);
+        ``False`` when one is empty, so no row can match."""
+        for column, values in filters:
+            if values is not None:
+                if not values:
+                    return False
+                where.append(self._in(column, values))
+                params.extend(values)
+        return True
+
     # -- checkpoints ----------------------------------------------------------------------------
 
     def _checkpoint(self, r: Row) -> Checkpoint:
@@ -298,15 +314,15 @@ class SQLStorageBase(ABC):
         """See :class:`~mirakl_sync.storage.base.LedgerStore`."""
         where = ["shop = ?"]
         params: list[Any] = [c.check_shop(shop)]
-        for column, values in (
-            ("ledger_state", n.str_filter("ledger_states", ledger_states)),
-            ("mirakl_state", n.str_filter("mirakl_states", mirakl_states)),
+        if not self._in_filters(
+            where,
+            params,
+            (
+                ("ledger_state", n.str_filter("ledger_states", ledger_states)),
+                ("mirakl_state", n.str_filter("mirakl_states", mirakl_states)),
+            ),
         ):
-            if values is not None:
-                if not values:
-                    return []
-                where.append(self._in(column, values))
-                params.extend(values)
+            return []
         sql = (
             f"SELECT {ORDER_COLUMNS} FROM ledger_orders WHERE {' AND '.join(where)} "
             "ORDER BY order_id"
@@ -377,12 +393,10 @@ class SQLStorageBase(ABC):
         """See :class:`~mirakl_sync.storage.base.LedgerStore`."""
         where = ["shop = ?"]
         params: list[Any] = [c.check_shop(shop)]
-        statuses = n.str_filter("feed_statuses", feed_statuses)
-        if statuses is not None:
-            if not statuses:
-                return []
-            where.append(self._in("feed_status", statuses))
-            params.extend(statuses)
+        if not self._in_filters(
+            where, params, [("feed_status", n.str_filter("feed_statuses", feed_statuses))]
+        ):
+            return []
         sql = (
             f"SELECT {LINE_COLUMNS} FROM ledger_lines WHERE {' AND '.join(where)} "
             "ORDER BY order_id, line_id"
@@ -657,17 +671,15 @@ class SQLStorageBase(ABC):
             where.append("shop = ?")
             params.append(c.check_shop(shop))
         wanted = n.check_statuses(statuses)
-        if wanted is not None:
-            if not wanted:
-                return []
-            where.append(self._in("status", wanted))
-            params.extend(s.value for s in wanted)
-        kind_list = n.str_filter("kinds", kinds)
-        if kind_list is not None:
-            if not kind_list:
-                return []
-            where.append(self._in("kind", kind_list))
-            params.extend(kind_list)
+        if not self._in_filters(
+            where,
+            params,
+            (
+                ("status", None if wanted is None else [s.value for s in wanted]),
+                ("kind", n.str_filter("kinds", kinds)),
+            ),
+        ):
+            return []
         sql = f"SELECT {OUTBOX_COLUMNS} FROM outbox"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -543,7 +543,6 @@ class MemoryStorage:
         shop_filter = None if shop is None else c.check_shop(shop)
         wanted = n.check_statuses(statuses)
         kind_list = n.str_filter("kinds", kinds)
-        kind_set = None if kind_list is None else frozenset(kind_list)
         lim = n.check_limit(limit)
         rows: list[OutboxItem] = self._read(self._outbox.values)
         out = [
@@ -551,7 +550,7 @@ class MemoryStorage:
             for i in sorted(rows, key=lambda i: i.id)
             if (shop_filter is None or i.shop == shop_filter)
             and (wanted is None or i.status in wanted)
-            and (kind_set is None or i.kind in kind_set)
+            and (kind_list is None or i.kind in kind_list)
         ]
         return out[:lim] if lim else out
 

@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
 
 import attrs
 
@@ -106,15 +105,10 @@ def sales_feed(runtime: ShopRuntime, directory: Path, kind: str = "starter") -> 
     """Write the feed files into ``directory`` and mark the lines published."""
     storage, shop, now = runtime.storage, runtime.shop, runtime.now()
     pools = stock_pools(runtime)
-    # Units per item over every pool (one pool, the usual case, is that total as it is).
     items: dict[str, int] = {}
-    if len(pools) == 1:
-        (pool,) = pools.values()
-        items.update(cast("dict[str, int]", pool))  # item SKUs are str
-    else:
-        for pool in pools.values():
-            for sku, quantity in pool.items():
-                items[sku] = items.get(sku, 0) + quantity
+    for pool in pools.values():
+        for sku, quantity in pool.items():
+            items[sku] = items.get(sku, 0) + quantity
     sku_map = runtime.sku_map(items=items)
     rows = list(sales_lines(runtime, sku_map))
     published_ids = {line_id for line_id, _ in rows}
