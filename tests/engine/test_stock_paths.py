@@ -7,8 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from mirakl_sync.engine.jobs.reconcile import build_snapshots
+from mirakl_sync.engine.jobs.stock import STO01
 from mirakl_sync.engine.runtime import LedgerState
 from mirakl_sync.sandbox import InventoryPlannerSandbox, MiraklSandbox, SandboxClock
+from mirakl_sync.storage.records import OutboxStatus
 from tests.engine.world import SHOP, make_world, stock
 
 
@@ -104,6 +106,34 @@ def test_the_nightly_full_check_finds_drift(tmp_path: Path) -> None:
         r.kind for r in world.sync.storage.list_discrepancies(shop=SHOP) if r.status == "OPEN"
     }
     assert open_kinds & {"STOCK_DRIFT", "OVERSELL_RISK"}
+
+
+def test_a_confirmed_stock_push_keeps_no_lines_in_the_outbox(tmp_path: Path) -> None:
+    """A sent STO01 item keeps the count and hash of its lines, not the lines: the pending
+    import has them until its report is read, so the outbox does not grow by a catalogue of
+    JSON per push; the published stock is confirmed from the import as before."""
+    world = make_world(tmp_path)
+    for i in range(3):
+        stock(world, f"SKU-{i}", 5 + i)
+    world.run(jobs=["pull_orders", "push_stock"])
+    runtime = world.sync.runtimes[SHOP]
+    (item,) = runtime.storage.list_items(shop=SHOP, kinds=[STO01])
+    assert item.status is OutboxStatus.CONFIRMED
+    assert isinstance(item.payload, dict)
+    assert set(item.payload) == {"count", "hash"}
+    (pending,) = runtime.storage.list_pending_imports(SHOP)
+    assert isinstance(pending.lines, dict)
+    assert item.payload["count"] == len(pending.lines["lines"]) >= 3
+    assert item.payload["hash"] == pending.lines["hash"]
+    world.run_for(minutes=20)
+    published = {r.offer_sku: r.quantity for r in runtime.storage.list_published(SHOP)}
+    on_mirakl = {}
+    for i in range(3):
+        offer = world.mirakl.offer(f"SKU-{i}")
+        assert offer is not None
+        on_mirakl[f"SKU-{i}"] = offer.quantity
+    assert {sku: published.get(sku) for sku in on_mirakl} == on_mirakl
+    assert len(set(on_mirakl.values())) == 3  # three distinct pushed quantities
 
 
 def test_a_finished_import_keeps_its_errors_not_its_lines(tmp_path: Path) -> None:

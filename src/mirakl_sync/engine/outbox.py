@@ -61,7 +61,13 @@ class Verdict(enum.StrEnum):
 
 
 class Handler(Protocol):
-    """How one kind of outbox item is sent and verified."""
+    """How one kind of outbox item is sent and verified.
+
+    Two methods are optional (looked up on the handler, not part of the protocol):
+    ``ready(item) -> bool`` (``False``: the item waits for another one) and
+    ``compact(item) -> JSONValue``, the payload kept once the item is confirmed, written with
+    the confirmation (for payloads that are large and not needed afterwards).
+    """
 
     def send(self, item: OutboxItem) -> Any:
         """Perform the remote call; return a JSON-safe result or raise APIError."""
@@ -231,8 +237,12 @@ class OutboxExecutor:
             return Verdict.UNKNOWN
 
     def _confirm(self, handler: Handler, item: OutboxItem, result: Any) -> None:
+        compact = getattr(handler, "compact", None)
+        kept = compact(item) if compact is not None else None
         with self.storage.transaction():
-            self.storage.complete(self.shop, item.key, worker=self.worker, now=self.now())
+            self.storage.complete(
+                self.shop, item.key, worker=self.worker, now=self.now(), payload=kept
+            )
             handler.confirmed(item, result)
         crash_point("outbox.after_complete", item.kind)
 

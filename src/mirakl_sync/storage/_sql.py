@@ -600,9 +600,18 @@ class SQLStorageBase(ABC):
         """See :class:`~mirakl_sync.storage.base.OutboxStore`."""
         return self._leased_update(shop, key, worker, now, OutboxStatus.SENT, {})
 
-    def complete(self, shop: str, key: str, *, worker: str, now: datetime) -> OutboxItem:
+    def complete(
+        self,
+        shop: str,
+        key: str,
+        *,
+        worker: str,
+        now: datetime,
+        payload: JSONValue | None = None,
+    ) -> OutboxItem:
         """See :class:`~mirakl_sync.storage.base.OutboxStore`."""
-        return self._leased_update(shop, key, worker, now, OutboxStatus.CONFIRMED, self._RELEASE)
+        sets = self._RELEASE if payload is None else {**self._RELEASE, "payload": c.dumps(payload)}
+        return self._leased_update(shop, key, worker, now, OutboxStatus.CONFIRMED, sets)
 
     def fail(self, shop: str, key: str, *, worker: str, now: datetime, error: str) -> OutboxItem:
         """See :class:`~mirakl_sync.storage.base.OutboxStore`."""

@@ -179,8 +179,18 @@ class OutboxStore(Protocol):
         """PLANNED -> SENT (commit this before the remote call). The lease is kept."""
         ...
 
-    def complete(self, shop: str, key: str, *, worker: str, now: datetime) -> OutboxItem:
-        """SENT -> CONFIRMED and release the lease."""
+    def complete(
+        self,
+        shop: str,
+        key: str,
+        *,
+        worker: str,
+        now: datetime,
+        payload: JSONValue | None = None,
+    ) -> OutboxItem:
+        """SENT -> CONFIRMED and release the lease. ``payload``, unless ``None``, replaces the
+        item's payload in the same write: a compact record of what was done, for items whose
+        payload is large and no longer needed once confirmed (a stock import's lines)."""
         ...
 
     def fail(self, shop: str, key: str, *, worker: str, now: datetime, error: str) -> OutboxItem:

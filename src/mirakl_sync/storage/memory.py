@@ -441,8 +441,17 @@ class MemoryStorage:
         """See :class:`~mirakl_sync.storage.base.OutboxStore`."""
         return self._leased_update(shop, key, worker, now, OutboxStatus.SENT)
 
-    def complete(self, shop: str, key: str, *, worker: str, now: datetime) -> OutboxItem:
+    def complete(
+        self,
+        shop: str,
+        key: str,
+        *,
+        worker: str,
+        now: datetime,
+        payload: JSONValue | None = None,
+    ) -> OutboxItem:
         """See :class:`~mirakl_sync.storage.base.OutboxStore`."""
+        replaced = {} if payload is None else {"payload": _copy_json(payload)}
         return self._leased_update(
             shop,
             key,
@@ -452,6 +461,7 @@ class MemoryStorage:
             lease_owner=None,
             lease_expires_at=None,
             next_attempt_at=None,
+            **replaced,
         )
 
     def fail(self, shop: str, key: str, *, worker: str, now: datetime, error: str) -> OutboxItem:

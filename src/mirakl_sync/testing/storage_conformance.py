@@ -347,6 +347,29 @@ class StorageConformance:
         assert storage.claim(worker="w1", now=at(1000), lease_seconds=60) == []
         assert storage.get_item("s1", "k1") == done
 
+    def test_complete_can_replace_the_payload(self, storage: Storage) -> None:
+        for key in ("big", "kept"):
+            storage.enqueue("s1", key, kind="STO01", payload={"lines": [["", "A", 1]]}, now=T0)
+            storage.claim(worker="w", now=at(1), lease_seconds=60, shop="s1")
+            storage.mark_sent("s1", key, worker="w", now=at(2))
+        done = storage.complete("s1", "big", worker="w", now=at(3), payload={"count": 1})
+        assert done.status is OutboxStatus.CONFIRMED
+        assert done.payload == {"count": 1}
+        assert storage.get_item("s1", "big") == done
+        # Without a payload (or with None) the payload is kept.
+        kept = storage.complete("s1", "kept", worker="w", now=at(3), payload=None)
+        assert kept.payload == {"lines": [["", "A", 1]]}
+        # Only a confirmation by the lease holder writes it.
+        storage.enqueue("s1", "other", kind="STO01", payload=[1], now=T0)
+        storage.claim(worker="w", now=at(4), lease_seconds=60, shop="s1")
+        storage.mark_sent("s1", "other", worker="w", now=at(5))
+        with pytest.raises(LeaseLostError):
+            storage.complete("s1", "other", worker="x", now=at(6), payload=[2])
+        assert storage.get_item("s1", "other").payload == [1]  # type: ignore[union-attr]
+        with pytest.raises(InvalidValueError):
+            storage.complete("s1", "other", worker="w", now=at(6), payload={1: object()})  # type: ignore[dict-item]
+        assert storage.get_item("s1", "other").status is OutboxStatus.SENT  # type: ignore[union-attr]
+
     def test_claim_respects_due_time_order_limit_and_shop(self, storage: Storage) -> None:
         storage.enqueue("s1", "late", kind="k", payload=None, now=T0, next_attempt_at=at(100))
         storage.enqueue("s1", "b", kind="k", payload=None, now=T0, next_attempt_at=at(2))

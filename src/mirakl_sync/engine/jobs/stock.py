@@ -45,7 +45,7 @@ from mirakl_sync.mirakl.models import (
     order_stock_updates,
     parse_error_report,
 )
-from mirakl_sync.storage.records import OutboxItem, PendingImport, PublishedStock
+from mirakl_sync.storage.records import JSONValue, OutboxItem, PendingImport, PublishedStock
 
 logger = logging.getLogger("mirakl_sync.engine.stock")
 
@@ -231,6 +231,14 @@ class StockImportHandler:
 
     def verify(self, item: OutboxItem) -> Verdict:
         return Verdict.NOT_APPLIED
+
+    def compact(self, item: OutboxItem) -> JSONValue:
+        """Once sent, the lines live in the pending import (for STO02/STO03) and then in the
+        published stock: the outbox keeps their count and hash, not a catalogue of JSON per
+        push."""
+        payload = item.payload
+        assert isinstance(payload, dict)
+        return {"count": len(payload["lines"]), "hash": payload["hash"]}
 
     def confirmed(self, item: OutboxItem, result: Any) -> None:
         if not isinstance(result, dict) or "import_id" not in result:
