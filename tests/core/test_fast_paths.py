@@ -11,19 +11,24 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mirakl_sync.core import mapping as mapping_module
 from mirakl_sync.core.discrepancy import (
+    KIND_DEFAULTS,
     Discrepancy,
     DiscrepancyKind,
+    FindingRow,
     Severity,
     Thresholds,
+    discrepancies_of_kind,
     discrepancy,
     sort_discrepancies,
 )
@@ -577,3 +582,45 @@ def test_catalogue_scans_equal_key_by_key(
             i for i, k in zip(items, keys, strict=True) if k.startswith(prefixes)
         ] + [i for i, k in zip(items, keys, strict=True) if k.endswith(suffixes)]
         assert cat.keys() == keys
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    kind=st.sampled_from(list(K)),
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(list(Severity)),
+            st.text(max_size=5),
+            st.lists(st.tuples(st.text(max_size=3), st.text(max_size=3)), max_size=2).map(tuple),
+            st.text(max_size=8),
+            st.dictionaries(st.text(max_size=3), st.integers() | st.text(max_size=3), max_size=2),
+        ),
+        max_size=5,
+    ),
+)
+def test_discrepancies_of_kind_equal_constructed_records(kind: K, rows: list[FindingRow]) -> None:
+    got = discrepancies_of_kind(kind, shop="s1", now=NOW, rows=rows)
+    _, impact, owner = KIND_DEFAULTS[kind]
+    expected = [
+        Discrepancy(
+            kind=kind,
+            severity=severity,
+            impact=impact,
+            owner=owner,
+            key=key,
+            shop="s1",
+            entities=entities,
+            message=message,
+            detected_at=NOW,
+            facts=facts,
+        )
+        for severity, key, entities, message, facts in rows
+    ]
+    assert got == expected
+    assert [repr(d) for d in got] == [repr(d) for d in expected]
+    assert [hash(d) for d in got] == [hash(d) for d in expected]
+    assert [pickle.loads(pickle.dumps(d)) for d in got] == expected  # noqa: S301 (our own bytes)
+    assert [attrs.evolve(d, message="m").message for d in got] == ["m"] * len(got)
+    for d in got:
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            d.key = "changed"  # type: ignore[misc]

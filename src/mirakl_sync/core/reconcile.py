@@ -25,8 +25,10 @@ from mirakl_sync.core.discrepancy import (
     KIND_DEFAULTS,
     Discrepancy,
     DiscrepancyKind,
+    FindingRow,
     Severity,
     Thresholds,
+    discrepancies_of_kind,
     discrepancy,
     discrepancy_key,
     sort_discrepancies,
@@ -242,82 +244,61 @@ def _offer_entity(wh: str, offer: str) -> tuple[str, tuple[tuple[str, str], ...]
 def _stock_findings(
     cmp: StockComparison, shop: str, now: datetime, kinds: frozenset[DiscrepancyKind]
 ) -> list[Discrepancy]:
-    # Same records as ``discrepancy(...)`` per finding, built directly (thousands per run).
+    # Same records as ``discrepancy(...)`` per finding, made by column (thousands per run).
     out: list[Discrepancy] = []
-    new = Discrepancy
     if K.OVERSELL_RISK in kinds:
-        kind = K.OVERSELL_RISK
-        _, impact, owner = KIND_DEFAULTS[kind]
-        prefix = discrepancy_key(kind, shop, "")
+        prefix = discrepancy_key(K.OVERSELL_RISK, shop, "")
         critical, error = Severity.CRITICAL, Severity.ERROR
+        rows: list[FindingRow] = []
         for wh, o, r, q in cmp.oversell:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
-            out.append(
-                new(
-                    kind=kind,
-                    severity=critical if q == 0 else error,
-                    impact=impact,
-                    owner=owner,
-                    key=f"{prefix}{entity}",
-                    shop=shop,
-                    entities=ents,
-                    message=(
-                        f"Mirakl offers {r} of {o}{' at ' + wh if wh else ''} but only {q} can be "
-                        "sold safely: push the stock now and check why the last push did not land."
-                    ),
-                    detected_at=now,
-                    facts=_facts({"remote": r, "publishable": q}),
+            rows.append(
+                (
+                    critical if q == 0 else error,
+                    f"{prefix}{entity}",
+                    ents,
+                    f"Mirakl offers {r} of {o}{' at ' + wh if wh else ''} but only {q} can be "
+                    "sold safely: push the stock now and check why the last push did not land.",
+                    _facts({"remote": r, "publishable": q}),
                 )
             )
+        out += discrepancies_of_kind(K.OVERSELL_RISK, shop=shop, now=now, rows=rows)
     if K.STOCK_DRIFT in kinds:
-        kind = K.STOCK_DRIFT
-        severity, impact, owner = KIND_DEFAULTS[kind]
-        prefix = discrepancy_key(kind, shop, "")
+        severity = KIND_DEFAULTS[K.STOCK_DRIFT][0]
+        prefix = discrepancy_key(K.STOCK_DRIFT, shop, "")
+        rows = []
         for wh, o, r, ref in cmp.drift:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
-            out.append(
-                new(
-                    kind=kind,
-                    severity=severity,
-                    impact=impact,
-                    owner=owner,
-                    key=f"{prefix}{entity}",
-                    shop=shop,
-                    entities=ents,
-                    message=(
-                        f"Mirakl shows {r} of {o}{' at ' + wh if wh else ''} where we last pushed "
-                        f"{ref}: the offer is queued for a fresh push; if it keeps drifting, find "
-                        "who edits stock on Mirakl directly."
-                    ),
-                    detected_at=now,
-                    facts=_facts({"remote": r, "expected": ref}),
+            rows.append(
+                (
+                    severity,
+                    f"{prefix}{entity}",
+                    ents,
+                    f"Mirakl shows {r} of {o}{' at ' + wh if wh else ''} where we last pushed "
+                    f"{ref}: the offer is queued for a fresh push; if it keeps drifting, find "
+                    "who edits stock on Mirakl directly.",
+                    _facts({"remote": r, "expected": ref}),
                 )
             )
+        out += discrepancies_of_kind(K.STOCK_DRIFT, shop=shop, now=now, rows=rows)
     if K.MISSING_OFFER in kinds:
-        kind = K.MISSING_OFFER
-        _, impact, owner = KIND_DEFAULTS[kind]
-        prefix = discrepancy_key(kind, shop, "")
+        prefix = discrepancy_key(K.MISSING_OFFER, shop, "")
         warning, info = Severity.WARNING, Severity.INFO
+        rows = []
         for wh, o, q in cmp.missing:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
-            out.append(
-                new(
-                    kind=kind,
-                    severity=warning if q > 0 else info,
-                    impact=impact,
-                    owner=owner,
-                    key=f"{prefix}{entity}",
-                    shop=shop,
-                    entities=ents,
-                    message=(
-                        f"{o}{' at ' + wh if wh else ''} is mapped with {q} publishable but has no "
-                        "offer on Mirakl: create or re-activate the offer (stock is not pushed "
-                        "to a missing offer)."
-                    ),
-                    detected_at=now,
-                    facts=_facts({"publishable": q}),
+            rows.append(
+                (
+                    warning if q > 0 else info,
+                    f"{prefix}{entity}",
+                    ents,
+                    f"{o}{' at ' + wh if wh else ''} is mapped with {q} publishable but has no "
+                    "offer on Mirakl: create or re-activate the offer (stock is not pushed "
+                    "to a missing offer).",
+                    _facts({"publishable": q}),
                 )
             )
+        out += discrepancies_of_kind(K.MISSING_OFFER, shop=shop, now=now, rows=rows)
     return out
 
 
@@ -363,14 +344,11 @@ def detect_unmapped_skus(
     table = snapshots.mapping
     if table is None:
         return []
-    out: list[Discrepancy] = []
-    kind = K.UNMAPPED_SKU
-    _, impact, owner = KIND_DEFAULTS[kind]
     shop = snapshots.shop
-    prefix = discrepancy_key(kind, shop, "")
-    new = Discrepancy
+    prefix = discrepancy_key(K.UNMAPPED_SKU, shop, "")
     unmapped = UnresolvedReason.UNMAPPED
     warning, error = Severity.WARNING, Severity.ERROR
+    rows: list[FindingRow] = []
     # The fields of the table's records, without making them (plainly unmapped offers are kept
     # by name, see MappingTable).
     for offer, reason, detail, candidates in table._unresolved_fields():
@@ -384,21 +362,13 @@ def detect_unmapped_skus(
                 else "mapped by conflicting rules"
             )
             todo = "fix the mapping table or the rules so only one item matches"
-        # Same record as ``discrepancy(...)``, built directly (one per unresolved offer).
-        out.append(
-            new(
-                kind=kind,
-                severity=warning if reason is unmapped else error,
-                impact=impact,
-                owner=owner,
-                key=f"{prefix}{offer}",
-                shop=shop,
-                entities=(("offer_sku", offer),),
-                message=(
-                    f"Offer {offer} is {what} ({detail}); its stock is not published: {todo}."
-                ),
-                detected_at=now,
-                facts=_facts(
+        rows.append(
+            (
+                warning if reason is unmapped else error,
+                f"{prefix}{offer}",
+                (("offer_sku", offer),),
+                f"Offer {offer} is {what} ({detail}); its stock is not published: {todo}.",
+                _facts(
                     {
                         "reason": reason.value,
                         "candidates": "; ".join(candidates) if candidates else "",
@@ -406,7 +376,7 @@ def detect_unmapped_skus(
                 ),
             )
         )
-    return out
+    return discrepancies_of_kind(K.UNMAPPED_SKU, shop=shop, now=now, rows=rows)
 
 
 _IMPORT_PENDING: Final = frozenset({"WAITING", "RUNNING", "QUEUED", "SENT"})
