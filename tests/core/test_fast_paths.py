@@ -624,3 +624,10 @@ def test_discrepancies_of_kind_equal_constructed_records(kind: K, rows: list[Fin
     for d in got:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             d.key = "changed"  # type: ignore[misc]
+
+
+def test_discrepancies_of_kind_refuse_short_rows() -> None:
+    assert discrepancies_of_kind(K.UNMAPPED_SKU, shop="s", now=NOW, rows=[]) == []
+    good: FindingRow = (Severity.INFO, "k", (), "m", {})
+    with pytest.raises(ValueError):
+        discrepancies_of_kind(K.UNMAPPED_SKU, shop="s", now=NOW, rows=[good, good[:4]])  # type: ignore[list-item]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -202,7 +202,23 @@ def discrepancies_of_kind(
     if not columns:
         return []
     severities, keys, entities, messages, facts = columns
+    return _discrepancies_by_column(kind, shop, now, severities, keys, entities, messages, facts)
+
+
+def _discrepancies_by_column(
+    kind: DiscrepancyKind,
+    shop: str,
+    now: datetime,
+    severities: Sequence[Severity],
+    keys: Sequence[str],
+    entities: Sequence[tuple[tuple[str, str], ...]],
+    messages: Sequence[str],
+    facts: Sequence[Mapping[str, Scalar]],
+) -> list[Discrepancy]:
+    """:func:`discrepancies_of_kind` given its rows by column (equal lengths)."""
     n = len(keys)
+    if not len(severities) == len(entities) == len(messages) == len(facts) == n:
+        raise ValueError("the columns of the findings differ in length")
     _, impact, owner = KIND_DEFAULTS[kind]
     records: list[Discrepancy] = list(map(object.__new__, repeat(Discrepancy, n)))
     for name, column in (

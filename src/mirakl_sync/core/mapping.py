@@ -25,10 +25,10 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from enum import StrEnum
-from itertools import chain, compress, repeat
+from itertools import compress, repeat
 from operator import methodcaller
 from string import ascii_lowercase, ascii_uppercase
 from typing import Final, Literal, TypeAlias, cast
@@ -318,21 +318,6 @@ class MappingTable:
         """The unresolved offers without making their records: the plainly unmapped ones (their
         record would be ``Unresolved(offer, UNMAPPED, _UNMAPPED_DETAIL)``) and the others."""
         return self._unmapped, self._unresolved
-
-    def _unresolved_fields(
-        self,
-    ) -> Iterator[tuple[OfferSku, UnresolvedReason, str, tuple[str, ...]]]:
-        """``(offer, reason, detail, candidates)`` of every record of :attr:`unresolved`, the
-        plainly unmapped offers first, without making the records."""
-        return chain(
-            zip(
-                self._unmapped,
-                repeat(UnresolvedReason.UNMAPPED),
-                repeat(_UNMAPPED_DETAIL),
-                repeat(()),
-            ),
-            ((o, u.reason, u.detail, u.candidates) for o, u in self._unresolved.items()),
-        )
 
     def iter_singles(self) -> Iterable[tuple[OfferSku, ItemSku]]:
         """The ``(offer, item)`` pairs of ``singles`` (bulk ones first)."""

@@ -28,13 +28,14 @@ from mirakl_sync.core.discrepancy import (
     FindingRow,
     Severity,
     Thresholds,
+    _discrepancies_by_column,
     discrepancies_of_kind,
     discrepancy,
     discrepancy_key,
     sort_discrepancies,
 )
 from mirakl_sync.core.finance import Transaction, commission_mismatches, order_finance
-from mirakl_sync.core.mapping import MappingTable, UnresolvedReason
+from mirakl_sync.core.mapping import _UNMAPPED_DETAIL, MappingTable, UnresolvedReason
 from mirakl_sync.core.models import (
     ZERO,
     FulfilmentEvent,
@@ -236,6 +237,7 @@ def _unflatten(
 
 
 def _offer_entity(wh: str, offer: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The key's entity part and the entities of an offer finding (in a warehouse pool)."""
     if wh:
         return f"{offer}@{wh}", (("offer_sku", offer), ("warehouse", wh))
     return offer, (("offer_sku", offer),)
@@ -346,12 +348,25 @@ def detect_unmapped_skus(
         return []
     shop = snapshots.shop
     prefix = discrepancy_key(K.UNMAPPED_SKU, shop, "")
+    plain, others = table._compact_unresolved()
+    # Plainly unmapped offers (kept by name, see MappingTable) differ only by their name:
+    # their fields are made by C-level maps.
+    names = list(plain)
+    found = _discrepancies_by_column(
+        K.UNMAPPED_SKU,
+        shop,
+        now,
+        [Severity.WARNING] * len(names),
+        list(map(prefix.__add__, names)),
+        list(zip(zip(repeat("offer_sku"), names))),
+        list(map(str.__add__, map("Offer ".__add__, names), repeat(_UNMAPPED_MESSAGE_END))),
+        list(map(dict.copy, repeat(_UNMAPPED_FACTS, len(names)))),
+    )
     unmapped = UnresolvedReason.UNMAPPED
     warning, error = Severity.WARNING, Severity.ERROR
     rows: list[FindingRow] = []
-    # The fields of the table's records, without making them (plainly unmapped offers are kept
-    # by name, see MappingTable).
-    for offer, reason, detail, candidates in table._unresolved_fields():
+    for offer, bad in others.items():
+        reason, detail, candidates = bad.reason, bad.detail, bad.candidates
         if reason is unmapped:
             what = "unmapped"
             todo = "add it to the mapping table or fix the SKU on Mirakl"
@@ -376,9 +391,18 @@ def detect_unmapped_skus(
                 ),
             )
         )
-    return discrepancies_of_kind(K.UNMAPPED_SKU, shop=shop, now=now, rows=rows)
+    return found + discrepancies_of_kind(K.UNMAPPED_SKU, shop=shop, now=now, rows=rows)
 
 
+# The message and facts of a plainly unmapped offer's UNMAPPED_SKU (after "Offer <sku>").
+_UNMAPPED_MESSAGE_END: Final = (
+    f" is unmapped ({_UNMAPPED_DETAIL}); its stock is not published: add it to the mapping "
+    "table or fix the SKU on Mirakl."
+)
+_UNMAPPED_FACTS: Final[dict[str, Scalar]] = {
+    "reason": UnresolvedReason.UNMAPPED.value,
+    "candidates": "",
+}
 _IMPORT_PENDING: Final = frozenset({"WAITING", "RUNNING", "QUEUED", "SENT"})
 
 
