@@ -25,10 +25,9 @@ from mirakl_sync.core.discrepancy import (
     KIND_DEFAULTS,
     Discrepancy,
     DiscrepancyKind,
-    FindingRow,
+    FindingColumns,
     Severity,
     Thresholds,
-    discrepancies_of_kind,
     discrepancy,
     sort_discrepancies,
 )
@@ -598,8 +597,15 @@ def test_catalogue_scans_equal_key_by_key(
         max_size=5,
     ),
 )
-def test_discrepancies_of_kind_equal_constructed_records(kind: K, rows: list[FindingRow]) -> None:
-    got = discrepancies_of_kind(kind, shop="s1", now=NOW, rows=rows)
+def test_finding_columns_make_the_constructed_records(
+    kind: K,
+    rows: list[tuple[Severity, str, tuple[tuple[str, str], ...], str, dict[str, int | str]]],
+) -> None:
+    cols = FindingColumns()
+    for row in rows:
+        cols.add(*row)
+    assert len(cols) == len(rows)
+    got = cols.records(kind, shop="s1", now=NOW)
     _, impact, owner = KIND_DEFAULTS[kind]
     expected = [
         Discrepancy(
@@ -626,8 +632,10 @@ def test_discrepancies_of_kind_equal_constructed_records(kind: K, rows: list[Fin
             d.key = "changed"  # type: ignore[misc]
 
 
-def test_discrepancies_of_kind_refuse_short_rows() -> None:
-    assert discrepancies_of_kind(K.UNMAPPED_SKU, shop="s", now=NOW, rows=[]) == []
-    good: FindingRow = (Severity.INFO, "k", (), "m", {})
+def test_finding_columns_of_different_lengths_are_refused() -> None:
+    assert FindingColumns().records(K.UNMAPPED_SKU, shop="s", now=NOW) == []
+    cols = FindingColumns()
+    cols.add(Severity.INFO, "k", (), "m", {})
+    cols.keys.append("k2")
     with pytest.raises(ValueError):
-        discrepancies_of_kind(K.UNMAPPED_SKU, shop="s", now=NOW, rows=[good, good[:4]])  # type: ignore[list-item]
+        cols.records(K.UNMAPPED_SKU, shop="s", now=NOW)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import operator
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from itertools import repeat
-from typing import Final, TypeAlias
+from typing import Final
 
 import attrs
 
@@ -24,12 +24,11 @@ __all__ = [
     "KIND_DEFAULTS",
     "Discrepancy",
     "DiscrepancyKind",
-    "FindingRow",
+    "FindingColumns",
     "Impact",
     "OwnerTeam",
     "Severity",
     "Thresholds",
-    "discrepancies_of_kind",
     "discrepancy",
     "discrepancy_key",
     "sort_discrepancies",
@@ -181,60 +180,74 @@ def discrepancy(
     )
 
 
-#: One finding's own fields, for :func:`discrepancies_of_kind`:
-#: ``(severity, key, entities, message, facts)``.
-FindingRow: TypeAlias = tuple[Severity, str, tuple[tuple[str, str], ...], str, Mapping[str, Scalar]]
+class FindingColumns:
+    """Findings of one kind, gathered by column and made into :class:`Discrepancy` records at
+    once by :meth:`records`.
 
-
-def discrepancies_of_kind(
-    kind: DiscrepancyKind, *, shop: str, now: datetime, rows: Iterable[FindingRow]
-) -> list[Discrepancy]:
-    """One :class:`Discrepancy` of ``kind`` per row ``(severity, key, entities, message,
-    facts)``, with the kind's impact and owner (:data:`KIND_DEFAULTS`), ``shop`` and ``now``.
-
-    The records equal ``Discrepancy(...)`` built from the same values (``facts`` are stored as
-    given: pass JSON-safe scalars). They are made by column: each field is written into every
-    record by a C-level loop over the slot's descriptor. A frozen record's ``__init__`` costs
-    about 17,000 machine instructions (ten guarded ``object.__setattr__`` calls), most of a
-    finding's cost when a large reconciliation makes tens of thousands.
+    Each finding is ``add(severity, key, entities, message, facts)``, or an append to each of
+    the five lists (what a detector's hot loop does). :meth:`records` gives the same records as
+    ``Discrepancy(...)`` per finding, with the kind's impact and owner (:data:`KIND_DEFAULTS`);
+    ``facts`` are stored as given (JSON-safe scalars). It writes each field into every record
+    with a C-level loop over the slot's descriptor: a frozen record's ``__init__`` costs about
+    17,000 machine instructions (ten guarded ``object.__setattr__`` calls), most of a finding's
+    cost when a large reconciliation makes tens of thousands. Columns also spare a tuple per
+    finding, which the garbage collector would keep scanning while they accumulate.
     """
-    columns = list(zip(*rows, strict=True))
-    if not columns:
-        return []
-    severities, keys, entities, messages, facts = columns
-    return _discrepancies_by_column(kind, shop, now, severities, keys, entities, messages, facts)
 
+    __slots__ = ("entities", "facts", "keys", "messages", "severities")
 
-def _discrepancies_by_column(
-    kind: DiscrepancyKind,
-    shop: str,
-    now: datetime,
-    severities: Sequence[Severity],
-    keys: Sequence[str],
-    entities: Sequence[tuple[tuple[str, str], ...]],
-    messages: Sequence[str],
-    facts: Sequence[Mapping[str, Scalar]],
-) -> list[Discrepancy]:
-    """:func:`discrepancies_of_kind` given its rows by column (equal lengths)."""
-    n = len(keys)
-    if not len(severities) == len(entities) == len(messages) == len(facts) == n:
-        raise ValueError("the columns of the findings differ in length")
-    _, impact, owner = KIND_DEFAULTS[kind]
-    records: list[Discrepancy] = list(map(object.__new__, repeat(Discrepancy, n)))
-    for name, column in (
-        ("kind", repeat(kind)),
-        ("severity", severities),
-        ("impact", repeat(impact)),
-        ("owner", repeat(owner)),
-        ("key", keys),
-        ("shop", repeat(shop)),
-        ("entities", entities),
-        ("message", messages),
-        ("detected_at", repeat(now)),
-        ("facts", facts),
-    ):
-        deque(map(_SLOT_SETTERS[name], records, column), maxlen=0)
-    return records
+    def __init__(self) -> None:
+        self.severities: list[Severity] = []
+        self.keys: list[str] = []
+        self.entities: list[tuple[tuple[str, str], ...]] = []
+        self.messages: list[str] = []
+        self.facts: list[Mapping[str, Scalar]] = []
+
+    def add(
+        self,
+        severity: Severity,
+        key: str,
+        entities: tuple[tuple[str, str], ...],
+        message: str,
+        facts: Mapping[str, Scalar],
+    ) -> None:
+        """One finding."""
+        self.severities.append(severity)
+        self.keys.append(key)
+        self.entities.append(entities)
+        self.messages.append(message)
+        self.facts.append(facts)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def records(self, kind: DiscrepancyKind, *, shop: str, now: datetime) -> list[Discrepancy]:
+        """The findings as records of ``kind`` for ``shop``, detected at ``now``."""
+        n = len(self.keys)
+        if (
+            not len(self.severities)
+            == len(self.entities)
+            == len(self.messages)
+            == len(self.facts)
+            == n
+        ):
+            raise ValueError("the columns of the findings differ in length")
+        _, impact, owner = KIND_DEFAULTS[kind]
+        records: list[Discrepancy] = list(map(object.__new__, repeat(Discrepancy, n)))
+        for name, column in (
+            ("kind", repeat(kind)),
+            ("severity", self.severities),
+            ("impact", repeat(impact)),
+            ("owner", repeat(owner)),
+            ("key", self.keys),
+            ("shop", repeat(shop)),
+            ("entities", self.entities),
+            ("message", self.messages),
+            ("detected_at", repeat(now)),
+            ("facts", self.facts),
+        ):
+            deque(map(_SLOT_SETTERS[name], records, column), maxlen=0)
+        return records
 
 
 def sort_discrepancies(items: list[Discrepancy]) -> list[Discrepancy]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import attrs
 
@@ -25,11 +25,9 @@ from mirakl_sync.core.discrepancy import (
     KIND_DEFAULTS,
     Discrepancy,
     DiscrepancyKind,
-    FindingRow,
+    FindingColumns,
     Severity,
     Thresholds,
-    _discrepancies_by_column,
-    discrepancies_of_kind,
     discrepancy,
     discrepancy_key,
     sort_discrepancies,
@@ -246,62 +244,70 @@ def _offer_entity(wh: str, offer: str) -> tuple[str, tuple[tuple[str, str], ...]
 def _stock_findings(
     cmp: StockComparison, shop: str, now: datetime, kinds: frozenset[DiscrepancyKind]
 ) -> list[Discrepancy]:
-    # Same records as ``discrepancy(...)`` per finding, made by column (thousands per run).
+    # Same records as ``discrepancy(...)`` per finding, gathered by column (thousands per run).
     out: list[Discrepancy] = []
     if K.OVERSELL_RISK in kinds:
         prefix = discrepancy_key(K.OVERSELL_RISK, shop, "")
         critical, error = Severity.CRITICAL, Severity.ERROR
-        rows: list[FindingRow] = []
+        cols = FindingColumns()
+        severity, key, entities, message, facts = _appenders(cols)
         for wh, o, r, q in cmp.oversell:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
-            rows.append(
-                (
-                    critical if q == 0 else error,
-                    f"{prefix}{entity}",
-                    ents,
-                    f"Mirakl offers {r} of {o}{' at ' + wh if wh else ''} but only {q} can be "
-                    "sold safely: push the stock now and check why the last push did not land.",
-                    _facts({"remote": r, "publishable": q}),
-                )
+            severity(critical if q == 0 else error)
+            key(f"{prefix}{entity}")
+            entities(ents)
+            message(
+                f"Mirakl offers {r} of {o}{' at ' + wh if wh else ''} but only {q} can be "
+                "sold safely: push the stock now and check why the last push did not land."
             )
-        out += discrepancies_of_kind(K.OVERSELL_RISK, shop=shop, now=now, rows=rows)
+            facts(_facts({"remote": r, "publishable": q}))
+        out += cols.records(K.OVERSELL_RISK, shop=shop, now=now)
     if K.STOCK_DRIFT in kinds:
-        severity = KIND_DEFAULTS[K.STOCK_DRIFT][0]
         prefix = discrepancy_key(K.STOCK_DRIFT, shop, "")
-        rows = []
+        cols = FindingColumns()
+        _, key, entities, message, facts = _appenders(cols)
         for wh, o, r, ref in cmp.drift:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
-            rows.append(
-                (
-                    severity,
-                    f"{prefix}{entity}",
-                    ents,
-                    f"Mirakl shows {r} of {o}{' at ' + wh if wh else ''} where we last pushed "
-                    f"{ref}: the offer is queued for a fresh push; if it keeps drifting, find "
-                    "who edits stock on Mirakl directly.",
-                    _facts({"remote": r, "expected": ref}),
-                )
+            key(f"{prefix}{entity}")
+            entities(ents)
+            message(
+                f"Mirakl shows {r} of {o}{' at ' + wh if wh else ''} where we last pushed "
+                f"{ref}: the offer is queued for a fresh push; if it keeps drifting, find "
+                "who edits stock on Mirakl directly."
             )
-        out += discrepancies_of_kind(K.STOCK_DRIFT, shop=shop, now=now, rows=rows)
+            facts(_facts({"remote": r, "expected": ref}))
+        cols.severities = [KIND_DEFAULTS[K.STOCK_DRIFT][0]] * len(cols)
+        out += cols.records(K.STOCK_DRIFT, shop=shop, now=now)
     if K.MISSING_OFFER in kinds:
         prefix = discrepancy_key(K.MISSING_OFFER, shop, "")
         warning, info = Severity.WARNING, Severity.INFO
-        rows = []
+        cols = FindingColumns()
+        severity, key, entities, message, facts = _appenders(cols)
         for wh, o, q in cmp.missing:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
-            rows.append(
-                (
-                    warning if q > 0 else info,
-                    f"{prefix}{entity}",
-                    ents,
-                    f"{o}{' at ' + wh if wh else ''} is mapped with {q} publishable but has no "
-                    "offer on Mirakl: create or re-activate the offer (stock is not pushed "
-                    "to a missing offer).",
-                    _facts({"publishable": q}),
-                )
+            severity(warning if q > 0 else info)
+            key(f"{prefix}{entity}")
+            entities(ents)
+            message(
+                f"{o}{' at ' + wh if wh else ''} is mapped with {q} publishable but has no "
+                "offer on Mirakl: create or re-activate the offer (stock is not pushed "
+                "to a missing offer)."
             )
-        out += discrepancies_of_kind(K.MISSING_OFFER, shop=shop, now=now, rows=rows)
+            facts(_facts({"publishable": q}))
+        out += cols.records(K.MISSING_OFFER, shop=shop, now=now)
     return out
+
+
+def _appenders(cols: FindingColumns) -> tuple[Callable[[Any], None], ...]:
+    """The ``append`` of each column of ``cols`` (severities, keys, entities, messages, facts),
+    for a detector's loop."""
+    return (
+        cols.severities.append,
+        cols.keys.append,
+        cols.entities.append,
+        cols.messages.append,
+        cols.facts.append,
+    )
 
 
 def _facts(facts: dict[str, object]) -> dict[str, Scalar]:
@@ -350,21 +356,17 @@ def detect_unmapped_skus(
     prefix = discrepancy_key(K.UNMAPPED_SKU, shop, "")
     plain, others = table._compact_unresolved()
     # Plainly unmapped offers (kept by name, see MappingTable) differ only by their name:
-    # their fields are made by C-level maps.
+    # their columns are made by C-level maps.
     names = list(plain)
-    found = _discrepancies_by_column(
-        K.UNMAPPED_SKU,
-        shop,
-        now,
-        [Severity.WARNING] * len(names),
-        list(map(prefix.__add__, names)),
-        list(zip(zip(repeat("offer_sku"), names))),
-        list(map(str.__add__, map("Offer ".__add__, names), repeat(_UNMAPPED_MESSAGE_END))),
-        list(map(dict.copy, repeat(_UNMAPPED_FACTS, len(names)))),
+    cols = FindingColumns()
+    cols.severities = [Severity.WARNING] * len(names)
+    cols.keys = list(map(prefix.__add__, names))
+    cols.entities = list(zip(zip(repeat("offer_sku"), names)))
+    cols.messages = list(
+        map(str.__add__, map("Offer ".__add__, names), repeat(_UNMAPPED_MESSAGE_END))
     )
+    cols.facts = list(map(dict.copy, repeat(_UNMAPPED_FACTS, len(names))))
     unmapped = UnresolvedReason.UNMAPPED
-    warning, error = Severity.WARNING, Severity.ERROR
-    rows: list[FindingRow] = []
     for offer, bad in others.items():
         reason, detail, candidates = bad.reason, bad.detail, bad.candidates
         if reason is unmapped:
@@ -377,21 +379,19 @@ def detect_unmapped_skus(
                 else "mapped by conflicting rules"
             )
             todo = "fix the mapping table or the rules so only one item matches"
-        rows.append(
-            (
-                warning if reason is unmapped else error,
-                f"{prefix}{offer}",
-                (("offer_sku", offer),),
-                f"Offer {offer} is {what} ({detail}); its stock is not published: {todo}.",
-                _facts(
-                    {
-                        "reason": reason.value,
-                        "candidates": "; ".join(candidates) if candidates else "",
-                    }
-                ),
-            )
+        cols.add(
+            Severity.WARNING if reason is unmapped else Severity.ERROR,
+            f"{prefix}{offer}",
+            (("offer_sku", offer),),
+            f"Offer {offer} is {what} ({detail}); its stock is not published: {todo}.",
+            _facts(
+                {
+                    "reason": reason.value,
+                    "candidates": "; ".join(candidates) if candidates else "",
+                }
+            ),
         )
-    return found + discrepancies_of_kind(K.UNMAPPED_SKU, shop=shop, now=now, rows=rows)
+    return cols.records(K.UNMAPPED_SKU, shop=shop, now=now)
 
 
 # The message and facts of a plainly unmapped offer's UNMAPPED_SKU (after "Offer <sku>").
