@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from mirakl_sync.core.models import Order, OrderId, OrderLineId
+from mirakl_sync.engine.jobs.acceptance import pending_orders
 from mirakl_sync.engine.jobs.reconcile import build_snapshots
 from mirakl_sync.engine.runtime import FeedStatus, LedgerState
 from tests.engine.world import SHOP, World, make_world, stock
@@ -149,6 +151,30 @@ def test_a_cancelled_order_releases_its_reservation(world: World) -> None:
     lines = world.sync.storage.get_lines(SHOP, placed.order_id)
     assert all(line.reserved_quantity == 0 for line in lines)
     assert world.mirakl_quantities()["SKU-1"] == 10
+
+
+def test_a_line_cancelled_alone_releases_its_own_units(world: World) -> None:
+    """A line Mirakl refuses or cancels while its order goes on gives its units back; the
+    other line keeps its reservation."""
+    stock(world, "SKU-1", 10)
+    stock(world, "SKU-2", 10)
+    placed = world.mirakl.place_order([("SKU-1", 2), ("SKU-2", 3)])
+    world.run_for(minutes=20)
+    storage = world.sync.storage
+    lines = storage.get_lines(SHOP, placed.order_id)
+    assert sorted(line.reserved_quantity for line in lines) == [2, 3]
+    gone = next(line for line in lines if line.reserved_quantity == 2)
+    with storage.transaction():
+        storage.put_lines([attrs.evolve(gone, mirakl_state="CANCELED")])
+    counts = pending_orders(world.sync.runtimes[SHOP])
+    assert counts["units_released"] == 2
+    after = {
+        line.line_id: line.reserved_quantity for line in storage.get_lines(SHOP, placed.order_id)
+    }
+    assert after[gone.line_id] == 0
+    assert sorted(after.values()) == [0, 3]
+    # Nothing left to release on the next run.
+    assert pending_orders(world.sync.runtimes[SHOP])["units_released"] == 0
 
 
 def test_competing_orders_never_share_a_unit(tmp_path: Path) -> None:

@@ -307,10 +307,10 @@ def pending_orders(runtime: ShopRuntime) -> Counter[str]:
     outbox = runtime.outbox_index()
     # Closed orders (most of the history) are neither read nor parsed.
     for record, order in runtime.orders(ledger_states=LedgerState.OPEN):
-        ledger = runtime.ledger_view(
-            record, storage.get_lines(shop, record.order_id), outbox.get(record.order_id, ())
-        )
+        lines = storage.get_lines(shop, record.order_id)
+        ledger = runtime.ledger_view(record, lines, outbox.get(record.order_id, ()))
         plan = next_actions(order, ledger, now=runtime.now(), policy=policy)
+        released = False
         for action in plan.actions:
             if (
                 action.kind is ActionKind.CREATE_SALES_ORDER
@@ -332,6 +332,7 @@ def pending_orders(runtime: ShopRuntime) -> Counter[str]:
                 if deducts or finished:
                     with storage.transaction():
                         counts["units_released"] += release_reservation(runtime, order.order_id)
+                    released = True
             elif action.kind is ActionKind.CANCEL_SALES_ORDER:
                 storage.enqueue(
                     shop,
@@ -341,8 +342,10 @@ def pending_orders(runtime: ShopRuntime) -> Counter[str]:
                     now=runtime.now(),
                 )
                 counts["sales_orders_to_cancel"] += 1
-        # Lines refused or cancelled one by one release their own units.
-        lines = storage.get_lines(shop, order.order_id)
+        # Lines refused or cancelled one by one release their own units (read again if the
+        # release above rewrote them).
+        if released:
+            lines = storage.get_lines(shop, order.order_id)
         dead = [
             line
             for line in lines
