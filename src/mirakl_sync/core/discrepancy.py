@@ -8,8 +8,7 @@ A discrepancy says what is wrong, how bad it is (:class:`Severity`), what it hur
 from __future__ import annotations
 
 import operator
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +18,7 @@ from typing import Final
 import attrs
 
 from mirakl_sync._display import Scalar, to_scalar
+from mirakl_sync._records import records_by_column
 
 __all__ = [
     "KIND_DEFAULTS",
@@ -233,21 +233,22 @@ class FindingColumns:
         ):
             raise ValueError("the columns of the findings differ in length")
         _, impact, owner = KIND_DEFAULTS[kind]
-        records: list[Discrepancy] = list(map(object.__new__, repeat(Discrepancy, n)))
-        for name, column in (
-            ("kind", repeat(kind)),
-            ("severity", self.severities),
-            ("impact", repeat(impact)),
-            ("owner", repeat(owner)),
-            ("key", self.keys),
-            ("shop", repeat(shop)),
-            ("entities", self.entities),
-            ("message", self.messages),
-            ("detected_at", repeat(now)),
-            ("facts", self.facts),
-        ):
-            deque(map(_SLOT_SETTERS[name], records, column), maxlen=0)
-        return records
+        return records_by_column(
+            Discrepancy,
+            n,
+            {
+                "kind": repeat(kind),
+                "severity": self.severities,
+                "impact": repeat(impact),
+                "owner": repeat(owner),
+                "key": self.keys,
+                "shop": repeat(shop),
+                "entities": self.entities,
+                "message": self.messages,
+                "detected_at": repeat(now),
+                "facts": self.facts,
+            },
+        )
 
 
 def sort_discrepancies(items: list[Discrepancy]) -> list[Discrepancy]:
@@ -327,9 +328,3 @@ class Thresholds:
 
     def max_age(self, job: str) -> timedelta:
         return self.sync_max_age.get(job, self.default_sync_max_age)
-
-
-# The slot descriptors' setters, by field (they bypass the frozen class's ``__setattr__``).
-_SLOT_SETTERS: Final[Mapping[str, Callable[[Discrepancy, object], None]]] = {
-    field.name: vars(Discrepancy)[field.name].__set__ for field in attrs.fields(Discrepancy)
-}

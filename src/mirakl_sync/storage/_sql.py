@@ -13,12 +13,14 @@ from __future__ import annotations
 # ruff: noqa: S608
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
+from mirakl_sync._records import records_by_column
 from mirakl_sync.errors import StorageError
 from mirakl_sync.storage import _codec as c
 from mirakl_sync.storage import _normalize as n
@@ -44,6 +46,22 @@ from mirakl_sync.storage.records import (
 __all__ = ["OUTBOX_COLUMNS", "STOCK_COLUMNS", "UPSERT_STOCK", "Params", "Row", "SQLStorageBase"]
 
 Row = Sequence[Any]
+
+
+class _Parsed(dict[Any, Any]):
+    """``parse(raw)`` of each distinct ``raw`` value, computed on first lookup."""
+
+    __slots__ = ("_parse",)
+
+    def __init__(self, parse: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._parse = parse
+
+    def __missing__(self, raw: Any) -> Any:
+        self[raw] = value = self._parse(raw)
+        return value
+
+
 Params = Sequence[Any] | Mapping[str, Any]
 
 CHECKPOINT_COLUMNS = "shop, flow, cursor, updated_at"
@@ -713,23 +731,31 @@ class SQLStorageBase(ABC):
 
     # -- published stock ------------------------------------------------------------------------
 
-    def _stock(self, r: Row, stamps: dict[Any, datetime] | None = None) -> PublishedStock:
-        """A record from its row; ``stamps`` memoises the timestamps of a listing (the rows of
-        one push share one, and parsing it is most of a row's cost)."""
-        found = None if stamps is None else stamps.get(r[5])
-        if found is not None:
-            confirmed_at = found
-        else:
-            confirmed_at = self._ts_out(r[5])
-            if stamps is not None:
-                stamps[r[5]] = confirmed_at
-        return PublishedStock(
-            shop=r[0],
-            offer_sku=r[1],
-            warehouse=r[2],
-            quantity=int(r[3]),
-            content_hash=r[4],
-            confirmed_at=confirmed_at,
+    def _stock(self, r: Row) -> PublishedStock:
+        """A record from its row."""
+        (record,) = self._stocks([r])
+        return record
+
+    def _stocks(self, rows: Sequence[Row]) -> list[PublishedStock]:
+        """Records from rows, made by column (a listing can hold a whole catalogue; see
+        :func:`~mirakl_sync._records.records_by_column`). The rows of one push share their
+        timestamp: each distinct one is parsed once."""
+        if not rows:
+            return []
+        shops, skus, warehouses, quantities, hashes, stamps = (
+            list(map(itemgetter(k), rows)) for k in range(6)
+        )
+        return records_by_column(
+            PublishedStock,
+            len(rows),
+            {
+                "shop": shops,
+                "offer_sku": skus,
+                "warehouse": warehouses,
+                "quantity": list(map(int, quantities)),
+                "content_hash": hashes,
+                "confirmed_at": list(map(_Parsed(self._ts_out).__getitem__, stamps)),
+            },
         )
 
     def put_published(self, records: Iterable[PublishedStock]) -> int:
@@ -769,17 +795,14 @@ class SQLStorageBase(ABC):
         shop = c.check_shop(shop)
         skus = n.str_filter("offer_skus", offer_skus)
         base = f"SELECT {STOCK_COLUMNS} FROM published_stock WHERE shop = ?"
-        stamps: dict[Any, datetime] = {}
         if skus is None:
-            rows = self._read(base + " ORDER BY offer_sku, warehouse", [shop])
-            return [self._stock(r, stamps) for r in rows]
-        out: list[PublishedStock] = []
+            return self._stocks(self._read(base + " ORDER BY offer_sku, warehouse", [shop]))
+        rows: list[Row] = []
         for start in range(0, len(skus), _CHUNK):
             chunk = skus[start : start + _CHUNK]
-            rows = self._read(base + " AND " + self._in("offer_sku", chunk), [shop, *chunk])
-            out.extend(self._stock(r, stamps) for r in rows)
-        out.sort(key=lambda r: (r.offer_sku, r.warehouse))
-        return out
+            rows += self._read(base + " AND " + self._in("offer_sku", chunk), [shop, *chunk])
+        rows.sort(key=lambda r: (r[1], r[2]))
+        return self._stocks(rows)
 
     def delete_published(self, shop: str, offer_sku: str, warehouse: str = "") -> bool:
         """See :class:`~mirakl_sync.storage.base.PublishedStockStore`."""
