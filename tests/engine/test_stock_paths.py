@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from mirakl_sync.engine.jobs.reconcile import build_snapshots
-from mirakl_sync.engine.jobs.stock import STO01
+from mirakl_sync.engine.jobs.stock import (
+    CATALOGUE_FLOW,
+    OFFERS_FLOW,
+    STO01,
+    offer_catalogue,
+    stored_catalogue,
+)
 from mirakl_sync.engine.runtime import LedgerState
 from mirakl_sync.sandbox import InventoryPlannerSandbox, MiraklSandbox, SandboxClock
 from mirakl_sync.storage.records import OutboxStatus
@@ -106,6 +112,71 @@ def test_the_nightly_full_check_finds_drift(tmp_path: Path) -> None:
         r.kind for r in world.sync.storage.list_discrepancies(shop=SHOP) if r.status == "OPEN"
     }
     assert open_kinds & {"STOCK_DRIFT", "OVERSELL_RISK"}
+
+
+def test_the_catalogue_is_stored_again_only_when_the_offers_change(tmp_path: Path) -> None:
+    """Each cycle's differential export mostly lists offers whose stock was just pushed: the
+    cursor moves on, the stored catalogue stays as it is until an offer comes or goes."""
+    world = make_world(tmp_path)
+    for sku in ("SKU-1", "SKU-2"):
+        stock(world, sku, 5)
+    world.run_for(minutes=20)
+    runtime = world.sync.runtimes[SHOP]
+    storage = runtime.storage
+
+    def stored() -> tuple[list[str], datetime, datetime]:
+        catalogue = storage.get_checkpoint(SHOP, CATALOGUE_FLOW)
+        cursor = storage.get_checkpoint(SHOP, OFFERS_FLOW)
+        assert catalogue is not None
+        assert cursor is not None
+        assert isinstance(cursor.cursor, dict)
+        assert "skus" not in cursor.cursor
+        return stored_catalogue(runtime), catalogue.updated_at, cursor.updated_at
+
+    skus, written, moved = stored()
+    assert skus == ["SKU-1", "SKU-2"]
+    stock(world, "SKU-1", 9)  # pushed: the next differential export lists SKU-1
+    world.run_for(minutes=20)
+    assert world.mirakl_quantities()["SKU-1"] != world.mirakl_quantities()["SKU-2"]
+    skus, written_after, moved_after = stored()
+    assert skus == ["SKU-1", "SKU-2"]
+    assert written_after == written  # not rewritten
+    assert moved_after > moved  # the export cursor moved on
+    stock(world, "SKU-0", 3)  # a new offer on Mirakl
+    world.run_for(minutes=10)
+    skus, written_new, _ = stored()
+    assert skus == ["SKU-0", "SKU-1", "SKU-2"]
+    assert written_new > written
+    gone = world.mirakl.offer("SKU-2")
+    assert gone is not None
+    gone.deleted, gone.active, gone.last_updated = True, False, world.clock.now()
+    world.run_for(minutes=10)
+    assert stored()[0] == ["SKU-0", "SKU-1"]
+
+
+def test_a_catalogue_stored_in_the_export_cursor_is_moved_out(tmp_path: Path) -> None:
+    """Before 0.1.0 the catalogue lived in the export cursor: it is read from there, and the
+    next cycle moves it to its own checkpoint."""
+    world = make_world(tmp_path)
+    stock(world, "SKU-1", 5)
+    runtime = world.sync.runtimes[SHOP]
+    now = world.clock.now()
+    runtime.storage.set_checkpoint(
+        SHOP,
+        OFFERS_FLOW,
+        {"skus": ["SKU-1"], "full_at": now.isoformat(), "exported_at": now.isoformat()},
+        now=now,
+    )
+    assert stored_catalogue(runtime) == ["SKU-1"]
+    world.advance(minutes=5)
+    assert offer_catalogue(runtime) == ["SKU-1"]
+    cursor = runtime.storage.get_checkpoint(SHOP, OFFERS_FLOW)
+    assert cursor is not None
+    assert isinstance(cursor.cursor, dict)
+    assert "skus" not in cursor.cursor
+    moved = runtime.storage.get_checkpoint(SHOP, CATALOGUE_FLOW)
+    assert moved is not None
+    assert moved.cursor == {"skus": ["SKU-1"]}
 
 
 def test_a_confirmed_stock_push_keeps_no_lines_in_the_outbox(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ from mirakl_sync.engine.jobs.stock import (
     OFFERS_FLOW,
     compute_target,
     last_published,
+    save_catalogue,
     stock_via,
+    stored_catalogue,
 )
 from mirakl_sync.engine.runtime import FeedStatus, ShopRuntime
 from mirakl_sync.mirakl.models import OfferExportRequest
@@ -110,12 +112,7 @@ def build_snapshots(
     """Everything the detectors look at, read from storage (``remote``: what Mirakl shows now,
     from a fresh full offer export, when the caller has one)."""
     storage, shop = runtime.storage, runtime.shop
-    offers_cp = storage.get_checkpoint(shop, OFFERS_FLOW)
-    offers = (
-        list(offers_cp.cursor.get("skus", []))
-        if offers_cp is not None and isinstance(offers_cp.cursor, dict)
-        else []
-    )
+    offers = stored_catalogue(runtime)
     stock = None
     mapping = None
     if offers:
@@ -309,10 +306,8 @@ def full_stock_check(runtime: ShopRuntime, sinks: Sequence[AlertSink] = ()) -> C
             remote.setdefault(WarehouseCode(""), {})[OfferSku(offer.shop_sku)] = offer.quantity or 0
     checkpoint = runtime.storage.get_checkpoint(runtime.shop, OFFERS_FLOW)
     cursor = dict(checkpoint.cursor) if checkpoint and isinstance(checkpoint.cursor, dict) else {}
-    cursor.update(
-        {"skus": sorted(set(skus)), "full_at": now.isoformat(), "exported_at": now.isoformat()}
-    )
-    runtime.storage.set_checkpoint(runtime.shop, OFFERS_FLOW, cursor, now=now)
+    cursor.update({"full_at": now.isoformat(), "exported_at": now.isoformat()})
+    save_catalogue(runtime, cursor, sorted(set(skus)))
     report, counts = reconcile_shop(runtime, sinks, remote=remote)
     counts["offers_checked"] = len(skus)
     counts["drift"] = len(report.of_kind(DiscrepancyKind.STOCK_DRIFT))

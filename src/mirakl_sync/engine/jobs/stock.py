@@ -54,7 +54,11 @@ __all__ = ["STO01", "compute_target", "push_stock", "track_imports"]
 STO01 = "STO01"
 OF01 = "OF01"
 STOCK_FLOW = "stock"
+#: The offer export's cursor (``full_at``, ``exported_at``), written every cycle.
 OFFERS_FLOW = "offers"
+#: The offer catalogue (``{"skus": [...]}``, sorted), rewritten only when the set of offers
+#: changes: a catalogue of a million SKUs is tens of MB of JSON.
+CATALOGUE_FLOW = "offer_catalogue"
 FULL_EXPORT_EVERY = timedelta(hours=24)
 #: Export chunks small enough for the client's response size limit (64 MiB by default); Mirakl
 #: defaults to 512 MB chunks.
@@ -102,37 +106,74 @@ def stock_pools(runtime: ShopRuntime) -> dict[WarehouseCode, dict[ItemSku, int]]
     return cast("dict[WarehouseCode, dict[ItemSku, int]]", pools)
 
 
+def stored_catalogue(runtime: ShopRuntime) -> list[str]:
+    """The offer SKUs of the last export, sorted (``[]`` before the first one)."""
+    for flow in (CATALOGUE_FLOW, OFFERS_FLOW):  # the export cursor held them until 0.1.0
+        checkpoint = runtime.storage.get_checkpoint(runtime.shop, flow)
+        if checkpoint is not None and isinstance(checkpoint.cursor, dict):
+            skus = checkpoint.cursor.get("skus")
+            if isinstance(skus, list):
+                return [str(sku) for sku in skus]
+    return []
+
+
+def save_catalogue(
+    runtime: ShopRuntime, cursor: dict[str, Any], catalogue: list[str] | None
+) -> None:
+    """Write the export ``cursor`` and, when given (the set of offers changed), the sorted
+    ``catalogue``, in one transaction."""
+    storage, shop, now = runtime.storage, runtime.shop, runtime.now()
+    if cursor.pop("skus", None) is not None and catalogue is None:
+        catalogue = stored_catalogue(runtime)  # moved out of a cursor written before 0.1.0
+    with storage.transaction():
+        storage.set_checkpoint(shop, OFFERS_FLOW, cursor, now=now)
+        if catalogue is not None:
+            storage.set_checkpoint(shop, CATALOGUE_FLOW, {"skus": catalogue}, now=now)
+
+
 def offer_catalogue(runtime: ShopRuntime) -> list[str]:
-    """The shop's offer SKUs on Mirakl (OF52 export; full daily, differential otherwise)."""
+    """The shop's offer SKUs on Mirakl (OF52 export; full daily, differential otherwise).
+
+    The catalogue is stored again only when the set of offers changed: the differential export
+    of a cycle mostly lists offers whose stock we just pushed."""
     storage, shop, now = runtime.storage, runtime.shop, runtime.now()
     checkpoint = storage.get_checkpoint(shop, OFFERS_FLOW)
     cursor: dict[str, Any] = (
         dict(checkpoint.cursor) if checkpoint and isinstance(checkpoint.cursor, dict) else {}
     )
-    skus: set[str] = set(cursor.get("skus", []))
+    stored = stored_catalogue(runtime)
     full_at = datetime.fromisoformat(cursor["full_at"]) if "full_at" in cursor else None
     exported_at = datetime.fromisoformat(cursor["exported_at"]) if "exported_at" in cursor else None
+    changed: list[str] | None = None  # the new catalogue, when the set of offers changed
     try:
         if full_at is None or now - full_at >= FULL_EXPORT_EVERY:
-            skus = {
-                o.shop_sku
-                for o in runtime.mirakl.offers.export(
-                    OfferExportRequest(megabytes_per_chunk=EXPORT_CHUNK_MB)
-                )
-                if not o.deleted
-            }
+            fresh = sorted(
+                {
+                    o.shop_sku
+                    for o in runtime.mirakl.offers.export(
+                        OfferExportRequest(megabytes_per_chunk=EXPORT_CHUNK_MB)
+                    )
+                    if not o.deleted
+                }
+            )
+            if fresh != stored:
+                changed = fresh
             cursor["full_at"] = now.isoformat()
         elif exported_at is not None:
             request = OfferExportRequest(
                 last_request_date=exported_at, megabytes_per_chunk=EXPORT_CHUNK_MB
             )
+            deleted: dict[str, bool] = {}  # each offer's last state in the export
             for offer in runtime.mirakl.offers.export(request):
-                if offer.deleted:
-                    skus.discard(offer.shop_sku)
-                else:
-                    skus.add(offer.shop_sku)
+                deleted[offer.shop_sku] = bool(offer.deleted)
+            if deleted:
+                skus = set(stored)
+                after = skus.difference(sku for sku, gone in deleted.items() if gone)
+                after.update(sku for sku, gone in deleted.items() if not gone)
+                if after != skus:
+                    changed = sorted(after)
     except APIError as error:
-        if not skus:
+        if not stored:
             raise
         # The cached catalogue is good enough until the export works again.
         logger.info(
@@ -140,12 +181,10 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
             error,
             extra={"shop": shop, "operation": "OF52"},
         )
-        return sorted(skus)
-    catalogue = sorted(skus)
+        return stored
     cursor["exported_at"] = now.isoformat()
-    cursor["skus"] = catalogue
-    storage.set_checkpoint(shop, OFFERS_FLOW, cursor, now=now)
-    return catalogue
+    save_catalogue(runtime, cursor, changed)
+    return changed if changed is not None else stored
 
 
 def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, StockState]:
