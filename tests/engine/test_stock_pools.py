@@ -11,10 +11,10 @@ import pytest
 from mirakl_sync.core import MappingEntry, SkuMap
 from mirakl_sync.engine import StaticStockSource
 from mirakl_sync.engine.config import SyncConfig
-from mirakl_sync.engine.jobs.stock import stock_pools
+from mirakl_sync.engine.jobs.stock import last_published, stock_pools
 from mirakl_sync.engine.runtime import ShopRuntime
 from mirakl_sync.storage import open_storage
-from mirakl_sync.storage.records import LedgerLine
+from mirakl_sync.storage.records import LedgerLine, PublishedStock
 
 LEVELS = {
     "paris": {"A": 3, "B": 1},
@@ -93,3 +93,31 @@ def test_reserved_items_are_offer_reservations_in_item_units() -> None:
         items=["A", "B"],
     )
     assert runtime.reserved_items(sku_map) == {"A": 2 + 1 + 6 + 2, "B": 4}
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [("", "B", 2), ("", "A", 1), ("", "C", 0)],
+        [("FR", "B", 2), ("", "A", 1), ("DE", "B", 7), ("FR", "A", 4)],
+        [],
+    ],
+)
+def test_last_published_is_the_confirmed_state_by_pool(rows: list[tuple[str, str, int]]) -> None:
+    """One pool or several, each pool lists its offers in storage's order (by offer SKU)."""
+    runtime = _runtime()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    runtime.storage.put_published(
+        PublishedStock(
+            shop="s1", offer_sku=sku, warehouse=wh, quantity=q, content_hash="h", confirmed_at=now
+        )
+        for wh, sku, q in rows
+    )
+    expected: dict[str, dict[str, int]] = {}
+    for wh, sku, q in sorted(rows, key=lambda r: (r[1], r[0])):
+        expected.setdefault(wh, {})[sku] = q
+    state = last_published(runtime)
+    assert state == expected
+    assert {wh: list(pool) for wh, pool in state.items()} == {
+        wh: sorted(pool) for wh, pool in expected.items()
+    }

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 from collections import Counter
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import attrs
 
@@ -223,13 +224,23 @@ def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTabl
 
 def last_published(runtime: ShopRuntime) -> StockState:
     """The last confirmed state, per warehouse code, in storage's order (by offer SKU)."""
+    records = runtime.storage.list_published(runtime.shop)
+    warehouses = list(map(_WAREHOUSE, records))
     state: dict[str, dict[str, int]] = {}
-    for record in runtime.storage.list_published(runtime.shop):
+    if len(set(warehouses)) == 1:  # one pool (the usual case): built at C level
+        state[warehouses[0]] = dict(zip(map(_OFFER, records), map(_QUANTITY, records), strict=True))
+        return cast("StockState", state)
+    for record in records:
         pool = state.get(record.warehouse)
         if pool is None:
             pool = state[record.warehouse] = {}
         pool[record.offer_sku] = record.quantity
     return cast("StockState", state)
+
+
+_WAREHOUSE: Final = operator.attrgetter("warehouse")
+_OFFER: Final = operator.attrgetter("offer_sku")
+_QUANTITY: Final = operator.attrgetter("quantity")
 
 
 @attrs.define
