@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -639,3 +640,41 @@ def test_finding_columns_of_different_lengths_are_refused() -> None:
     cols.keys.append("k2")
     with pytest.raises(ValueError):
         cols.records(K.UNMAPPED_SKU, shop="s", now=NOW)
+
+
+@pytest.mark.parametrize("case", [str.upper, str.lower])
+def test_rule_offers_spelt_as_their_only_item_skip_the_lookup(
+    case: Callable[[str], str],
+) -> None:
+    """In a one-shape catalogue, a rule offer spelt like the only item its identity key could
+    name is not looked up again (the exact pass decided it); the table is the reference's."""
+    items = [case(f"it-{i:03d}") for i in range(80)]
+    offers = [
+        *items[:5],  # exact items
+        case("it-005").swapcase(),  # the item in the other case: found by its key
+        *(case(f"mkp-it-{i:03d}") for i in range(6, 12)),  # prefixed: the rule finds them
+        case("kit-1"),  # nothing
+        case("IT-007 "),  # whitespace: found by its key
+    ]
+    rules = [SkuRule(name="mkp", prefix=case("mkp-"))]
+    m = SkuMap([MappingEntry.single(case("kit-2"), items[3])], items=items, rules=rules)
+    blanked: list[list[str]] = []
+    live = SkuMap._live_identity_keys
+
+    def spy(self: SkuMap, rest: list[str], keys: list[str]) -> list[str]:
+        out = live(self, rest, keys)
+        blanked.append([o for o, k in zip(rest, out, strict=True) if k == ""])
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SkuMap, "_live_identity_keys", spy)
+        table, _ = m._resolve(list(offers), None, None)
+    assert blanked == [[case(f"mkp-it-{i:03d}") for i in range(6, 12)] + [case("kit-1")]]
+    reference, _ = SkuMap(
+        [MappingEntry.single(case("kit-2"), items[3])], items=items, rules=rules
+    )._resolve(list(offers), None, None, bulk=False)
+    _same_table(table, reference)
+    assert table.singles[OfferSku(case("it-005").swapcase())] == items[5]
+    assert table.singles[OfferSku(case("mkp-it-006"))] == items[6]
+    assert table.singles[OfferSku(case("IT-007 "))] == items[7]
+    assert OfferSku(case("kit-1")) in table.unresolved

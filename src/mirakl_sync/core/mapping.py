@@ -769,7 +769,8 @@ class SkuMap:
     ) -> None:
         """Rules (identity plus prefix/suffix rules) for offers without an explicit entry: one
         list of hits per rule (C-level lookups), then combined per offer."""
-        stripped = [rest_keys if r[4] else _strip_all(rest_keys, r[0], r[1]) for r in rules]
+        identity_keys = rest_keys if exact is None else self._live_identity_keys(rest, rest_keys)
+        stripped = [identity_keys if r[4] else _strip_all(rest_keys, r[0], r[1]) for r in rules]
         needed: set[str] = set()
         for ks in stripped:
             needed.update(ks)
@@ -857,6 +858,28 @@ class SkuMap:
                     detail="rules disagree: " + ", ".join(described),
                     candidates=tuple(described),
                 )
+
+    def _live_identity_keys(self, rest: list[str], keys: list[str]) -> list[str]:
+        """``keys`` (the identity rule's, aligned with ``rest``) with ``""`` where no item but
+        the offer itself could have the key, so the normalised lookup is not made. In a
+        one-shape catalogue (see :class:`_CatalogueKeys`) the item of key ``k`` can only be
+        spelt ``k`` (or ``k.upper()``); when that is the offer, the lookup finds the offer or
+        nothing, and the exact-match pass has already decided it. Most rule offers are such
+        misses (prefixed, bundle or unknown SKUs in the catalogue's own case)."""
+        cat = self._catalogue()
+        if not cat.looks_up or not keys:
+            return keys
+        if cat._upper:
+            buf = _SEP.join(keys)
+            if buf.count(_SEP) != len(keys) - 1:
+                return keys  # a key holds the separator: not worth the care
+            spelled = buf.upper().split(_SEP)
+        else:
+            spelled = keys
+        same = list(map(operator.eq, spelled, rest))
+        if not any(same):
+            return keys
+        return list(map(operator.getitem, zip(keys, repeat(""), strict=False), same))
 
 
 class _CatalogueKeys:
