@@ -8,12 +8,12 @@ A discrepancy says what is wrong, how bad it is (:class:`Severity`), what it hur
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from itertools import repeat
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -184,8 +184,8 @@ class FindingColumns:
     """Findings of one kind, gathered by column and made into :class:`Discrepancy` records at
     once by :meth:`records`.
 
-    Each finding is ``add(severity, key, entities, message, facts)``, or an append to each of
-    the five lists (what a detector's hot loop does). :meth:`records` gives the same records as
+    Each finding is ``add(severity, key, entities, message, facts)``, or one call of each of
+    :meth:`appenders` (what a detector's hot loop does). :meth:`records` gives the same records as
     ``Discrepancy(...)`` per finding, with the kind's impact and owner (:data:`KIND_DEFAULTS`);
     ``facts`` are stored as given (JSON-safe scalars). It writes each field into every record
     with a C-level loop over the slot's descriptor: a frozen record's ``__init__`` costs about
@@ -221,21 +221,24 @@ class FindingColumns:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def appenders(self) -> tuple[Callable[[Any], None], ...]:
+        """The ``append`` of each column, in :meth:`add`'s order (severities, keys, entities,
+        messages, facts): a detector's loop calls them without a method call per finding."""
+        return (
+            self.severities.append,
+            self.keys.append,
+            self.entities.append,
+            self.messages.append,
+            self.facts.append,
+        )
+
     def records(self, kind: DiscrepancyKind, *, shop: str, now: datetime) -> list[Discrepancy]:
         """The findings as records of ``kind`` for ``shop``, detected at ``now``."""
-        n = len(self.keys)
-        if (
-            not len(self.severities)
-            == len(self.entities)
-            == len(self.messages)
-            == len(self.facts)
-            == n
-        ):
-            raise ValueError("the columns of the findings differ in length")
         _, impact, owner = KIND_DEFAULTS[kind]
+        # records_by_column refuses columns of another length than the keys (ValueError).
         return records_by_column(
             Discrepancy,
-            n,
+            len(self.keys),
             {
                 "kind": repeat(kind),
                 "severity": self.severities,

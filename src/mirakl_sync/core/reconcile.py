@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
-from typing import Any, Final, TypeAlias
+from typing import Final, TypeAlias
 
 import attrs
 
@@ -250,7 +250,7 @@ def _stock_findings(
         prefix = discrepancy_key(K.OVERSELL_RISK, shop, "")
         critical, error = Severity.CRITICAL, Severity.ERROR
         cols = FindingColumns()
-        severity, key, entities, message, facts = _appenders(cols)
+        severity, key, entities, message, facts = cols.appenders()
         for wh, o, r, q in cmp.oversell:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
             severity(critical if q == 0 else error)
@@ -265,7 +265,7 @@ def _stock_findings(
     if K.STOCK_DRIFT in kinds:
         prefix = discrepancy_key(K.STOCK_DRIFT, shop, "")
         cols = FindingColumns()
-        _, key, entities, message, facts = _appenders(cols)
+        _, key, entities, message, facts = cols.appenders()
         for wh, o, r, ref in cmp.drift:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
             key(f"{prefix}{entity}")
@@ -282,7 +282,7 @@ def _stock_findings(
         prefix = discrepancy_key(K.MISSING_OFFER, shop, "")
         warning, info = Severity.WARNING, Severity.INFO
         cols = FindingColumns()
-        severity, key, entities, message, facts = _appenders(cols)
+        severity, key, entities, message, facts = cols.appenders()
         for wh, o, q in cmp.missing:
             entity, ents = _offer_entity(wh, o) if wh else (o, (("offer_sku", o),))
             severity(warning if q > 0 else info)
@@ -296,18 +296,6 @@ def _stock_findings(
             facts(_facts({"publishable": q}))
         out += cols.records(K.MISSING_OFFER, shop=shop, now=now)
     return out
-
-
-def _appenders(cols: FindingColumns) -> tuple[Callable[[Any], None], ...]:
-    """The ``append`` of each column of ``cols`` (severities, keys, entities, messages, facts),
-    for a detector's loop."""
-    return (
-        cols.severities.append,
-        cols.keys.append,
-        cols.entities.append,
-        cols.messages.append,
-        cols.facts.append,
-    )
 
 
 def _facts(facts: dict[str, object]) -> dict[str, Scalar]:
