@@ -21,6 +21,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from mirakl_sync.core import OfferQuantities
 from mirakl_sync.core import mapping as mapping_module
 from mirakl_sync.core.discrepancy import (
     KIND_DEFAULTS,
@@ -179,13 +180,17 @@ def _check_bulk_resolution(data: st.DataObject) -> None:
     _same_table(bulk, reference)
     # With the availability as the lookup: values are None exactly where the bulk pass stopped.
     fresh = SkuMap(entries, items=available, rules=rules, normalisation=norm)
-    looked, values = fresh._resolve(list(offers), mp, available)  # type: ignore[arg-type]
+    looked, read = fresh._resolve(list(offers), mp, available)  # type: ignore[arg-type]
     _same_table(looked, reference)
-    if values is not None:
-        for offer, v in zip(offers, values, strict=True):
+    if read is not None:
+        for offer, v in zip(offers, read.values, strict=True):
             assert (v is None) == (offer in looked._bulk_excluded)
             if v is not None:
                 assert v == available[ItemSku(offer)]
+        assert read.todo_at == [j for j, v in enumerate(read.values) if v is None]
+        assert read.offers == tuple(offers)
+        if read.distinct:
+            assert len(set(offers)) == len(offers)
     # Warm: the full normalised index is built first (the suspects come from it).
     warm = SkuMap(entries, items=available, rules=rules, normalisation=norm)
     warm._normalised_items(None)
@@ -256,6 +261,9 @@ def test_resolve_and_publish_equals_reference(data: st.DataObject) -> None:
         reference, available, reserved=reserved, policy=policy, marketplace=mp
     )
     assert got == expected
+    assert isinstance(got, OfferQuantities)
+    in_order = [OfferSku(o) for o in dict.fromkeys(offers) if o in expected]
+    assert list(got.items()) == [(o, expected[o]) for o in in_order]
 
 
 @settings(max_examples=200, deadline=None)
@@ -458,6 +466,9 @@ def test_stock_findings_equal_discrepancy_records(
     cmp = compare_stock(target, last, remote, Thresholds())
     kinds = frozenset({K.OVERSELL_RISK, K.STOCK_DRIFT, K.MISSING_OFFER})
     assert _stock_findings(cmp, shop, NOW, kinds) == _reference_findings(cmp, shop)
+    # A target held by column (as resolve_and_publish returns it) is read the same way.
+    by_column = {wh: OfferQuantities.from_mapping(pool) for wh, pool in target.items()}
+    assert compare_stock(by_column, last, remote, Thresholds()) == cmp
 
 
 def test_stock_findings_convert_non_plain_facts_like_discrepancy() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mirakl_sync.core import _in_step
-from mirakl_sync.core._in_step import values_in_step
+from mirakl_sync.core._in_step import read_in_step, values_in_step
 
 
 class CountingDict(dict[str, int]):
@@ -63,6 +63,28 @@ def test_values_in_step_equals_get(case: tuple[list[str], dict[str, int]], small
             mp.setattr(_in_step, "_BUDGET", 1)
         assert values_in_step(keys, other, None) == [other.get(k) for k in keys]
         assert values_in_step(keys, other, -1) == [other.get(k, -1) for k in keys]
+        read = read_in_step(keys, other, None)
+        assert read.absent == [i for i, k in enumerate(keys) if k not in other]
+        if read.in_order:
+            # The keys found were read at ascending entries of ``other``: distinct.
+            found = [k for k in keys if k in other]
+            assert len(set(found)) == len(found)
+            positions = list(other)
+            assert [positions.index(k) for k in found] == sorted(positions.index(k) for k in found)
+
+
+def test_in_order_is_known_for_keys_in_the_mappings_order() -> None:
+    names = [f"SKU-{i:05d}" for i in range(1_000)]
+    other = {n: i for i, n in enumerate(names) if i % 7}
+    keys = [_copy(n) for n in names]
+    keys.insert(500, "EXTRA")
+    read = read_in_step(keys, other, None)
+    assert read.in_order
+    assert read.absent == sorted([500, *(i + (i >= 500) for i in range(0, 1_000, 7))])
+    assert read_in_step(tuple(keys), other, None) == read  # a tuple is read the same way
+    # A key found again, or found before the walk's position, is not "in order".
+    assert not read_in_step([*keys, keys[3]], other, None).in_order
+    assert not read_in_step(keys[::-1], other, None).in_order
 
 
 def test_aligned_keys_need_no_lookup() -> None:

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mirakl_sync.core import OfferQuantities
 from mirakl_sync.core.mapping import MappingEntry, SkuMap, SkuRule
 from mirakl_sync.core.models import GLOBAL_WAREHOUSE, ItemSku, OfferSku, WarehouseCode
 from mirakl_sync.core.stock import (
@@ -168,6 +169,8 @@ def test_delta_applied_to_last_gives_target(
     last: dict[WarehouseCode, dict[OfferSku, int]],
 ) -> None:
     d = stock_delta(target, last)
+    by_column = {wh: OfferQuantities.from_mapping(pool) for wh, pool in target.items()}
+    assert stock_delta(by_column, last) == d  # a target held by column
     applied = d.apply(last)
     for wh, pool in target.items():
         for offer, q in pool.items():

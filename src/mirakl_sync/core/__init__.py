@@ -6,6 +6,7 @@ returns decisions and discrepancies as data. Submodules:
 * :mod:`~mirakl_sync.core.models`: wire-independent domain types and Mirakl order states;
 * :mod:`~mirakl_sync.core.mapping`: offer SKU -> item(s) (:class:`SkuMap`);
 * :mod:`~mirakl_sync.core.stock`: publishable quantities and the stock delta;
+* :mod:`~mirakl_sync.core.quantities`: offer -> quantity held by column (:class:`OfferQuantities`);
 * :mod:`~mirakl_sync.core.acceptance`: ACCEPT / REFUSE_LINES / MANUAL per order;
 * :mod:`~mirakl_sync.core.orders`: the next due actions of each order;
 * :mod:`~mirakl_sync.core.finance`: order value vs commission vs refunds vs TL02;
@@ -78,6 +79,7 @@ from mirakl_sync.core.orders import (
     next_actions,
     plan_orders,
 )
+from mirakl_sync.core.quantities import OfferQuantities
 from mirakl_sync.core.reconcile import (
     DETECTORS,
     Snapshots,
@@ -119,6 +121,7 @@ __all__ = [
     "MappingTable",
     "Marketplace",
     "Normalisation",
+    "OfferQuantities",
     "OfferSku",
     "Order",
     "OrderFinance",

@@ -14,11 +14,11 @@ to be unrelated.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import repeat
-from operator import length_hint, ne
-from typing import Final, TypeVar, cast
+from itertools import compress, repeat
+from operator import is_, length_hint, ne
+from typing import Final, Generic, NamedTuple, TypeVar, cast
 
-__all__ = ["values_in_step"]
+__all__ = ["InStep", "read_in_step", "values_in_step"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -42,20 +42,44 @@ def values_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> list[
     lists the keys in the order of ``keys``, with gaps on either side. Keys are compared with
     ``==``, as the mapping's own lookup does.
     """
+    return read_in_step(keys, other, default).values
+
+
+class InStep(NamedTuple, Generic[V, D]):
+    """What :func:`read_in_step` read."""
+
+    values: list[V | D]
+    """``other.get(k, default)`` for each key."""
+    absent: list[int]
+    """The positions of the keys not in ``other``, ascending."""
+    in_order: bool
+    """Whether each key found in ``other`` was read at a later entry than the key found before
+    it. The keys found are then distinct (distinct entries of one mapping): a caller is spared
+    a hash of every key to prove it. ``False`` says nothing either way."""
+
+
+def read_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> InStep[V, D]:
+    """:func:`values_in_step`, with the positions of the absent keys and whether the keys found
+    were read in ``other``'s order (see :class:`InStep`)."""
     n = len(other)
     if not keys or len(keys) * _MIN_SHARE < n:
-        return list(map(other.get, keys, repeat(default)))
-    okeys: list[object] = list(other)
+        return _looked_up(keys, 0, other, default, [], in_order=not keys)
+    keys_at: Sequence[K] = keys if isinstance(keys, list | tuple) else list(keys)
+    # The other's keys in a sequence of the same type, so that equal orders compare equal.
+    okeys: Sequence[object] = tuple(other) if isinstance(keys_at, tuple) else list(other)
     ovals = list(other.values())
-    keys_at: Sequence[K] = keys if isinstance(keys, list) else list(keys)
     if okeys == keys_at:
-        return ovals  # type: ignore[return-value]  # the same keys in the same order
-    # Iterators over both lists, moved to a position with __setstate__ (list iterators keep an
-    # index): a run of keys in step is measured at C level, up to the first pair that differs.
+        return InStep(ovals, [], True)  # type: ignore[arg-type]  # the same keys, same order
+    in_order = True
+    # Iterators over both sequences, moved to a position with __setstate__ (list and tuple
+    # iterators keep an index): a run of keys in step is measured at C level, up to the first
+    # pair that differs.
     kit, oit = iter(keys_at), iter(okeys)
     nk = len(keys_at)
     get = other.get
-    out: list[V | D] = []
+    # Made at its full size (no reallocation as it fills); an absent key's value is in place.
+    out: list[V | D] = [default] * nk
+    absent: list[int] = []
     i = j = 0  # the next key, and the entry of ``other`` expected for it
     budget = _BUDGET
     while i < nk:
@@ -67,25 +91,46 @@ def values_in_step(keys: Sequence[K], other: Mapping[K, V], default: D) -> list[
             # nk - length_hint), else until one list ends.
             differs = any(map(ne, kit, oit))
             run = nk - length_hint(kit) - i - 1 if differs else min(nk - i, n - j)
-            out += ovals[j : j + run]
+            out[i : i + run] = ovals[j : j + run]
             i += run
             j += run
             continue
-        i += 1
         v = get(k, _MISSING)
         if v is _MISSING:
-            out.append(default)
+            absent.append(i)
+            i += 1
             continue  # not in ``other``: the walk waits where it is
-        out.append(cast(V, v))
+        out[i] = cast(V, v)
+        i += 1
         # ``k`` is further on (entries the keys skip) or earlier (another order): look ahead.
         try:
             j = okeys.index(k, j, j + _WINDOW) + 1
         except ValueError:
+            in_order = False  # read by hash, wherever the entry is
             budget -= 1
             if not budget:
-                if 2 * j < len(out):
+                if 2 * j < i:
                     # The walk advanced for fewer than half the keys: unrelated orders.
-                    out.extend(map(get, keys_at[i:], repeat(default)))
-                    break
+                    tail = _looked_up(keys_at, i, other, default, absent, in_order=False)
+                    out[i:] = tail.values
+                    return InStep(out, tail.absent, False)
                 budget = _BUDGET
-    return out
+    return InStep(out, absent, in_order)
+
+
+def _looked_up(
+    keys: Sequence[K],
+    start: int,
+    other: Mapping[K, V],
+    default: D,
+    absent: list[int],
+    *,
+    in_order: bool,
+) -> InStep[V, D]:
+    """``keys[start:]`` looked up by hash (C-level), their absent positions added to ``absent``
+    (which holds those before ``start``)."""
+    values: list[V | D] = list(map(other.get, keys[start:], repeat(_MISSING)))  # type: ignore[arg-type]
+    for at in compress(range(len(values)), map(is_, values, repeat(_MISSING))):
+        values[at] = default
+        absent.append(start + at)
+    return InStep(values, absent, in_order)

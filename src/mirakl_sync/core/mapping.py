@@ -31,11 +31,11 @@ from enum import StrEnum
 from itertools import compress, repeat
 from operator import methodcaller
 from string import ascii_lowercase, ascii_uppercase
-from typing import Final, Literal, TypeAlias, cast
+from typing import Final, Literal, NamedTuple, TypeAlias, cast
 
 import attrs
 
-from mirakl_sync.core._in_step import values_in_step
+from mirakl_sync.core._in_step import read_in_step
 from mirakl_sync.core.models import ItemSku, Marketplace, OfferSku
 from mirakl_sync.errors import ConfigurationError
 
@@ -671,11 +671,11 @@ class SkuMap:
         lookup: Mapping[str, int] | None,
         *,
         bulk: bool = True,
-    ) -> tuple[MappingTable, list[int | None] | None]:
+    ) -> tuple[MappingTable, _BulkValues | None]:
         """Resolve ``offers``. With ``lookup`` (a mapping keyed by item SKU whose keys are all
         known items, e.g. the ``available`` dict given as ``items``), the exact-identity pass
-        reads ``lookup`` and its values are returned aligned with ``offers`` (``None`` for the
-        offers not resolved by that pass). ``bulk=False`` resolves every offer one by one (the
+        reads ``lookup`` and returns its values aligned with ``offers`` (see
+        :class:`_BulkValues`). ``bulk=False`` resolves every offer one by one (the
         reference path, also taken when a rule has neither prefix nor suffix): same table,
         except that it reports an offer equal to an item whose normalised key other items share
         as AMBIGUOUS where the bulk pass lets the exact match win (pre-existing behaviour)."""
@@ -693,28 +693,42 @@ class SkuMap:
         # one, in offer order.
         others = rules[1:] if self.identity else rules
         bulk_lists: tuple[Sequence[OfferSku], Sequence[ItemSku | None], set[str]] | None = None
-        values: list[int | None] | None = None
+        looked_up: _BulkValues | None = None
         # Whether a todo offer is exactly a known item (None: look it up in ``self.items``).
         exact: Callable[[str], bool] | None = None
         if bulk and self.identity and all(r[0] or r[1] for r in others) and offers:
+            suspect_items = self._suspect_items(mp, raw, normed, others)
             if lookup is not None:
-                values = values_in_step(offers, lookup, None)
-                miss: Iterable[bool] = map(operator.is_, values, repeat(None))
+                read = read_in_step(offers, lookup, None)
+                values, todo_at = read.values, read.absent
+                if suspect_items:
+                    # Suspects are resolved one by one below, not by the bulk pass.
+                    suspect_at = list(
+                        compress(range(len(offers)), map(suspect_items.__contains__, offers))
+                    )
+                    for j in suspect_at:
+                        values[j] = None
+                    todo_at = sorted(todo_at + suspect_at)
+                todo = list(map(offers.__getitem__, todo_at))
             else:
                 miss = map(operator.not_, map(self.items.__contains__, offers))
-            suspect_items = self._suspect_items(mp, raw, normed, others)
-            if suspect_items:
-                miss = map(operator.or_, miss, map(suspect_items.__contains__, offers))
-            todo = list(compress(offers, miss))
-            if values is not None and suspect_items:
-                for j in compress(range(len(offers)), map(suspect_items.__contains__, offers)):
-                    values[j] = None  # resolved one by one below, not by the bulk pass
+                if suspect_items:
+                    miss = map(operator.or_, miss, map(suspect_items.__contains__, offers))
+                todo = list(compress(offers, miss))
             # A todo offer is a miss or a suspect item: exactly an item iff a suspect item.
             exact = suspect_items.__contains__
             # A tuple: the garbage collector stops scanning it once it knows it holds only
             # strings (a list of a million offers would be traversed by every full collection).
             frozen = tuple(offers)
-            bulk_lists = (frozen, frozen, set(todo))  # type: ignore[assignment]
+            todo_set = set(todo)
+            bulk_lists = (frozen, frozen, todo_set)  # type: ignore[assignment]
+            if lookup is not None:
+                # The offers found in ``lookup`` in its order are distinct, the others are not
+                # in it: the offers are distinct if those others (all in ``todo``) are.
+                distinct = read.in_order and len(todo_set) == len(todo)
+                looked_up = _BulkValues(
+                    values, todo_at, cast("tuple[OfferSku, ...]", frozen), distinct
+                )
         else:
             todo = offers
         todo_keys = self.normalisation.apply_many(todo)
@@ -754,7 +768,7 @@ class SkuMap:
             unmapped=unmapped,
             bulk=bulk_lists,
         )
-        return table, values
+        return table, looked_up
 
     def _resolve_by_rules(
         self,
@@ -880,6 +894,19 @@ class SkuMap:
         if not any(same):
             return keys
         return list(map(operator.getitem, zip(keys, repeat(""), strict=False), same))
+
+
+class _BulkValues(NamedTuple):
+    """What :meth:`SkuMap._resolve` read from its ``lookup``, aligned with the offers."""
+
+    values: list[int | None]
+    """``lookup[offer]`` for the offers the bulk pass resolved, ``None`` for the others."""
+    todo_at: list[int]
+    """The positions of the others (resolved one by one, or unresolved), ascending."""
+    offers: tuple[OfferSku, ...]
+    """The offers, as a tuple."""
+    distinct: bool
+    """Whether the offers are known to be distinct (``False``: not known)."""
 
 
 class _CatalogueKeys:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, cast
 
 import attrs
 
@@ -47,7 +47,7 @@ from mirakl_sync.core.models import (
     WarehouseCode,
 )
 from mirakl_sync.core.report import ReconciliationReport
-from mirakl_sync.core.stock import StockDelta, StockState, stock_delta
+from mirakl_sync.core.stock import StockDelta, StockState, pool_columns, stock_delta
 
 __all__ = [
     "DETECTORS",
@@ -176,54 +176,52 @@ def compare_stock(
     margin = th.oversell_margin
     tol = th.drift_tolerance
     empty: Mapping[OfferSku, int] = {}
-    columns: list[tuple[WarehouseCode, list[OfferSku], list[int]]] = []
+    columns: list[tuple[WarehouseCode, Sequence[str | int], Sequence[str | int]]] = []
     oversell: list[tuple[WarehouseCode, str, int, int]] = []
     drift: list[tuple[WarehouseCode, str, int, int]] = []
     missing: list[tuple[WarehouseCode, str, int]] = []
     for wh in sorted(target):
-        pool = target[wh]
-        offers = list(pool)
+        offers, quantities = pool_columns(target[wh])
         # The last push and Mirakl's view, read in step with the target (see values_in_step).
         lasts = values_in_step(offers, last.get(wh, empty), None)
         remotes = values_in_step(offers, remote.get(wh, empty), None)
-        # The offers to push, kept by name only: the delta is built by column (no line tuples).
-        changed: list[OfferSku] = []
-        push = changed.append
+        # The offers to push and their quantities, kept flat (offer, quantity, ...): the delta
+        # is built by column (no line tuples).
+        changed: list[str | int] = []
         # Findings are kept flat (offer, value, value, ...) while the million-entry lists above
         # are alive, and made into tuples once they are gone: a tuple made now would start a
         # garbage collection that traverses those lists.
         flat_missing: list[str | int] = []
         flat_oversell: list[str | int] = []
         flat_drift: list[str | int] = []
-        for o, q, lq, r in zip(offers, pool.values(), lasts, remotes, strict=True):
+        for o, q, lq, r in zip(offers, quantities, lasts, remotes, strict=True):
             if r == q and lq == q:  # the common case: in sync
                 continue
             if r is None:
                 flat_missing += o, q
                 continue
             if r == q:
-                push(o)  # only the last push differs: record the target
+                changed += o, q  # only the last push differs: record the target
                 continue
             ref = q if lq is None else lq
             if r > q + margin:
-                push(o)
+                changed += o, q
                 # Stock fell since a push Mirakl still shows: the delta fixes it (pending),
                 # unless nothing is left or Mirakl shows more than we ever pushed.
                 if q == 0 or lq is None or r > lq:
                     flat_oversell += o, r, q
             elif r - ref > tol or ref - r > tol:
                 flat_drift += o, r, ref
-                push(o)
+                changed += o, q
             elif lq != q:
-                push(o)
-        del offers, lasts, remotes
+                changed += o, q
+        del offers, quantities, lasts, remotes
         missing.extend(_unflatten(wh, flat_missing, 2))  # type: ignore[arg-type]
         oversell.extend(_unflatten(wh, flat_oversell, 3))  # type: ignore[arg-type]
         drift.extend(_unflatten(wh, flat_drift, 3))  # type: ignore[arg-type]
         if changed:
-            changed.sort()
-            columns.append((wh, changed, list(map(pool.__getitem__, changed))))
-    delta = StockDelta.from_columns(columns)
+            columns.append((wh, changed[0::2], changed[1::2]))
+    delta = StockDelta.from_columns(cast("list[tuple[str, list[str], list[int]]]", columns))
     return StockComparison(delta=delta, oversell=oversell, drift=drift, missing=missing)
 
 

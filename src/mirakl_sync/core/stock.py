@@ -13,7 +13,9 @@ no quantity: they are quarantined and reported as ``UNMAPPED_SKU``, never guesse
 
 A stock *state* is ``{warehouse_code: {offer_sku: quantity}}``; the empty code
 (:data:`~mirakl_sync.core.models.GLOBAL_WAREHOUSE`) is the offer's global quantity. Functions
-accept and return plain dicts so that a million offers stay cheap.
+accept any mappings and return plain dicts, except :func:`resolve_and_publish`, whose quantities
+come as an :class:`~mirakl_sync.core.quantities.OfferQuantities` (held by column, so that a
+million offers are not hashed into a dict nobody looks up).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, groupby, repeat
-from typing import Final, TypeAlias, cast
+from itertools import chain, compress, groupby, repeat
+from typing import Final, TypeAlias, TypeVar, cast
 
 import attrs
 
@@ -30,12 +32,15 @@ from mirakl_sync._display import RecordsDisplayMixin, Scalar
 from mirakl_sync.core._in_step import values_in_step
 from mirakl_sync.core.mapping import Components, MappingTable, SkuMap
 from mirakl_sync.core.models import GLOBAL_WAREHOUSE, ItemSku, OfferSku, WarehouseCode
+from mirakl_sync.core.quantities import OfferQuantities
 
 __all__ = [
+    "OfferQuantities",
     "StockDelta",
     "StockLevels",
     "StockPolicy",
     "StockState",
+    "pool_columns",
     "publishable_by_warehouse",
     "publishable_quantities",
     "publishable_quantity",
@@ -50,6 +55,7 @@ StockState: TypeAlias = Mapping[WarehouseCode, Mapping[OfferSku, int]]
 DeltaLine: TypeAlias = tuple[WarehouseCode, OfferSku, int]
 
 _EMPTY: Mapping[ItemSku, int] = {}
+T = TypeVar("T")
 
 
 def _buffers(value: Mapping[str, int]) -> dict[str, int]:
@@ -237,28 +243,77 @@ def resolve_and_publish(
     reserved: Mapping[ItemSku, int] | None = None,
     policy: StockPolicy | None = None,
     marketplace: str | None = None,
-) -> tuple[MappingTable, dict[OfferSku, int]]:
+) -> tuple[MappingTable, OfferQuantities]:
     """``sku_map.resolve_many(offers)`` and :func:`publishable_quantities` in one go.
 
-    Same results as the two calls; faster on large catalogues when ``available`` is the very
-    mapping the SkuMap was built with as ``items`` (``SkuMap(..., items=available)``): the
-    exact-identity lookup then reads the quantities in the same pass.
+    Same table and the same quantities as the two calls, in offer order, as an
+    :class:`~mirakl_sync.core.quantities.OfferQuantities` (a read-only mapping held by column:
+    no dict of the offers is built unless one is looked up by offer). Faster on large
+    catalogues when ``available`` is the very mapping the SkuMap was built with as ``items``
+    (``SkuMap(..., items=available)``): the exact-identity lookup then reads the quantities in
+    the same pass.
     """
     offer_list = offers if isinstance(offers, list) else list(offers)
-    lookup = cast("Mapping[str, int]", available) if available is sku_map.items else None
-    table, values = sku_map._resolve(offer_list, marketplace, lookup)
-    if values is None:
-        quantities = publishable_quantities(
-            table, available, reserved=reserved, policy=policy, marketplace=marketplace
-        )
-        return table, quantities
     policy = policy or StockPolicy()
     buf, cap = policy.buffer_for(marketplace), policy.max_published
-    # ``values`` is None exactly for the offers the bulk pass left to the slow path.
-    quantities = _publish_bulk(
-        table, cast("list[OfferSku]", offer_list), values, available, reserved, buf, cap
-    )
-    return table, quantities
+    lookup = None
+    if available is sku_map.items:
+        # The bulk pass reads the availability net of the reservations of known items (same
+        # keys, same order); the other offers' items are read below, reservations apart.
+        lookup = cast("Mapping[str, int]", _net_of_known(available, reserved))
+    table, bulk = sku_map._resolve(offer_list, marketplace, lookup)
+    if bulk is None:
+        by_offer = publishable_quantities(
+            table, available, reserved=reserved, policy=policy, marketplace=marketplace
+        )
+        return table, OfferQuantities.from_mapping(by_offer)
+    # The bulk offers' quantities, by position; then the others' (``None``: unresolved, not
+    # in the result).
+    values = list(map(_Clamped(buf, cap).__getitem__, bulk.values))
+    rest: dict[OfferSku, int] = {}
+    _fill_rest(rest, table, available.get, buf, cap, extra_singles=True, reserved=reserved)
+    todo = map(bulk.offers.__getitem__, bulk.todo_at)
+    unresolved_at: list[int] = []
+    for at, q in zip(bulk.todo_at, map(rest.get, todo), strict=True):
+        if q is None:
+            unresolved_at.append(at)
+        else:
+            values[at] = q
+    # Tuples: the garbage collector stops traversing a tuple of strings and ints once it has
+    # seen it (a list is traversed by every collection of its generation).
+    if unresolved_at:
+        keys, column = _without(bulk.offers, unresolved_at), _without(values, unresolved_at)
+    else:
+        keys, column = bulk.offers, tuple(values)
+    quantities = cast("tuple[int, ...]", column)  # no None left
+    if not bulk.distinct:
+        # An offer listed twice (or not known not to be): one entry each, as a dict keeps them.
+        return table, OfferQuantities.from_mapping(dict(zip(keys, quantities, strict=True)))
+    return table, OfferQuantities._of_columns(keys, quantities)
+
+
+def _without(column: Sequence[T], drop_at: list[int]) -> tuple[T, ...]:
+    """``column`` without the entries at the ascending positions ``drop_at``, copied slice by
+    slice (dropping a few entries of a million costs no per-entry call)."""
+    kept: list[T] = []
+    start = 0
+    for at in drop_at:
+        kept += column[start:at]
+        start = at + 1
+    kept += column[start:]
+    return tuple(kept)
+
+
+def _net_of_known(
+    available: Mapping[ItemSku, int], reserved: Mapping[ItemSku, int] | None
+) -> Mapping[ItemSku, int]:
+    """``available`` less the reservations of its own items (same keys, same order)."""
+    if not reserved:
+        return available
+    net = dict(available)
+    for item in reserved.keys() & net.keys():
+        net[item] -= reserved[item]
+    return net
 
 
 def publishable_by_warehouse(
@@ -341,8 +396,9 @@ class StockDelta(RecordsDisplayMixin):
             if len(o) != len(q):
                 raise ValueError(f"warehouse {w!r}: {len(o)} offers but {len(q)} quantities")
             if not all(map(operator.lt, o, o[1:])):
-                pairs = sorted(zip(o, q, strict=True))
-                o, q = tuple(map(_ITEM0, pairs)), tuple(map(_ITEM1, pairs))
+                # Positions in offer order (a sort of the strings, not of pairs).
+                order = sorted(range(len(o)), key=o.__getitem__)
+                o, q = tuple(map(o.__getitem__, order)), tuple(map(q.__getitem__, order))
                 if not all(map(operator.lt, o, o[1:])):
                     raise ValueError(f"warehouse {w!r}: an offer is listed twice")
             cols.append((WarehouseCode(w), cast("tuple[OfferSku, ...]", o), q))
@@ -448,19 +504,26 @@ def stock_delta(target: StockState, last: StockState) -> StockDelta:
     zeroed by omission). ``delta.apply(last)`` restricted to ``target``'s keys equals ``target``.
     """
     empty: Mapping[OfferSku, int] = {}
-    columns: list[tuple[WarehouseCode, list[OfferSku], list[int]]] = []
+    columns: list[tuple[WarehouseCode, Sequence[OfferSku], Sequence[int]]] = []
     for wh in sorted(target):
-        pool = target[wh]
-        offers = list(pool)
+        offers, quantities = pool_columns(target[wh])
         # The last push read in step with the target (see values_in_step): the engine's
         # published state and catalogue are both sorted by offer SKU.
         lasts = values_in_step(offers, last.get(wh, empty), None)
-        changed = sorted(
-            [o for o, q, lq in zip(offers, pool.values(), lasts, strict=True) if lq != q]
-        )
-        if changed:
-            columns.append((wh, changed, list(map(pool.__getitem__, changed))))
+        changed = list(map(operator.ne, quantities, lasts))
+        if any(changed):
+            columns.append(
+                (wh, list(compress(offers, changed)), list(compress(quantities, changed)))
+            )
     return StockDelta.from_columns(columns)
+
+
+def pool_columns(pool: Mapping[OfferSku, int]) -> tuple[Sequence[OfferSku], Sequence[int]]:
+    """A stock pool's offers and their quantities, aligned (the columns of an
+    :class:`~mirakl_sync.core.quantities.OfferQuantities` as they are)."""
+    if isinstance(pool, OfferQuantities):
+        return pool._columns()
+    return list(pool), list(pool.values())
 
 
 def single_pool(levels: Mapping[OfferSku, int]) -> dict[WarehouseCode, Mapping[OfferSku, int]]:

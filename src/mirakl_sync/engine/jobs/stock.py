@@ -27,6 +27,7 @@ import attrs
 
 from mirakl_sync.core.mapping import MappingTable
 from mirakl_sync.core.models import ItemSku, OfferSku, WarehouseCode
+from mirakl_sync.core.stock import StockState as TargetState
 from mirakl_sync.core.stock import publishable_by_warehouse, resolve_and_publish, stock_delta
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
@@ -188,7 +189,7 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
     return changed if changed is not None else stored
 
 
-def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, StockState]:
+def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, TargetState]:
     """The core's publishable quantities for ``offers`` (mapping + reservations + policy)."""
     pools = stock_pools(runtime)
     if len(pools) == 1:
