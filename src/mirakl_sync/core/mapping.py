@@ -192,8 +192,8 @@ class Normalisation:
             sku = "".join(sku.split())
         return sku.casefold() if self.fold_case else sku
 
-    def apply_many(self, skus: list[str]) -> list[str]:
-        """:meth:`apply` over a list (C-level ``map`` calls: fast on large lists)."""
+    def apply_many(self, skus: Sequence[str]) -> list[str]:
+        """:meth:`apply` over a sequence (C-level ``map`` calls: fast on large lists)."""
         ws = self.whitespace
         it: Iterable[str] = skus
         if ws == "strip":
@@ -580,6 +580,8 @@ class SkuMap:
         if needed is not None and not needed:
             return {}, {}
         cat = self._catalogue()
+        keys: Sequence[str]
+        item_list: Sequence[str]
         if needed is not None:
             keys, item_list = cat.select(needed)
         else:
@@ -599,7 +601,8 @@ class SkuMap:
         """The known items, to scan by normalised key (made on first use, then kept)."""
         cat = self._catalogue_keys
         if cat is None:
-            cat = _CatalogueKeys(list(self.items), self.normalisation, members=self.items)
+            # A tuple: the garbage collector stops traversing it once it has seen it.
+            cat = _CatalogueKeys(tuple(self.items), self.normalisation, members=self.items)
             self._catalogue_keys = cat
         return cat
 
@@ -926,10 +929,10 @@ class _CatalogueKeys:
 
     def __init__(
         self,
-        items: list[str],
+        items: Sequence[str],
         norm: Normalisation,
         *,
-        keys: list[str] | None = None,
+        keys: Sequence[str] | None = None,
         members: Container[str] | None = None,
     ) -> None:
         self.items = items
@@ -959,7 +962,7 @@ class _CatalogueKeys:
         """Whether :meth:`select` can look keys up (one shape) rather than scan the items."""
         return self._lookup is not None
 
-    def keys(self) -> list[str]:
+    def keys(self) -> Sequence[str]:
         """Every item's key, aligned with :attr:`items`."""
         if self._keys is None:
             self._keys = self._norm.apply_many(self.items)
@@ -1034,7 +1037,7 @@ _ASCII_SPACE: Final = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\
 
 
 def _group_keys(
-    keys: list[str], items: list[str]
+    keys: Sequence[str], items: Sequence[str]
 ) -> tuple[dict[str, ItemSku], dict[str, tuple[ItemSku, ...]]]:
     """Normalised key -> item, and the keys several items share (ambiguous, with their items
     sorted). Items whose key is empty are left out."""
