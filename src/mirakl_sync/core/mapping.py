@@ -314,6 +314,13 @@ class MappingTable:
             self._unresolved, self._unmapped = made, {}
         return self._unresolved
 
+    def _share_bulk(self, offers: Sequence[OfferSku]) -> None:
+        """Take ``offers`` as the bulk lists: the same offers in the same order, less some of
+        those resolved one by one (e.g. the unresolved ones). The caller keeps its own
+        sequence of the offers (it must not change it), and the table's copy is freed."""
+        self._bulk_offers = offers
+        self._bulk_items = cast("Sequence[ItemSku]", offers)  # a bulk offer is its own item
+
     def _compact_unresolved(self) -> tuple[Iterable[OfferSku], Mapping[OfferSku, Unresolved]]:
         """The unresolved offers without making their records: the plainly unmapped ones (their
         record would be ``Unresolved(offer, UNMAPPED, _UNMAPPED_DETAIL)``) and the others."""

@@ -283,6 +283,7 @@ def resolve_and_publish(
     # seen it (a list is traversed by every collection of its generation).
     if unresolved_at:
         keys, column = _without(bulk.offers, unresolved_at), _without(values, unresolved_at)
+        table._share_bulk(keys)  # one tuple of the offers, not two
     else:
         keys, column = bulk.offers, tuple(values)
     quantities = cast("tuple[int, ...]", column)  # no None left
