@@ -25,10 +25,18 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Iterable,
+    KeysView,
+    Mapping,
+    Sequence,
+)
 from collections.abc import Set as AbstractSet
 from enum import StrEnum
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import methodcaller
 from string import ascii_lowercase, ascii_uppercase
 from typing import Final, Literal, NamedTuple, TypeAlias, cast
@@ -192,8 +200,8 @@ class Normalisation:
             sku = "".join(sku.split())
         return sku.casefold() if self.fold_case else sku
 
-    def apply_many(self, skus: Sequence[str]) -> list[str]:
-        """:meth:`apply` over a sequence (C-level ``map`` calls: fast on large lists)."""
+    def apply_many(self, skus: Iterable[str]) -> list[str]:
+        """:meth:`apply` over SKUs (C-level ``map`` calls: fast on large lists)."""
         ws = self.whitespace
         it: Iterable[str] = skus
         if ws == "strip":
@@ -587,8 +595,8 @@ class SkuMap:
         if needed is not None and not needed:
             return {}, {}
         cat = self._catalogue()
-        keys: Sequence[str]
-        item_list: Sequence[str]
+        keys: Collection[str]
+        item_list: Collection[str]
         if needed is not None:
             keys, item_list = cat.select(needed)
         else:
@@ -608,8 +616,9 @@ class SkuMap:
         """The known items, to scan by normalised key (made on first use, then kept)."""
         cat = self._catalogue_keys
         if cat is None:
-            # A tuple: the garbage collector stops traversing it once it has seen it.
-            cat = _CatalogueKeys(tuple(self.items), self.normalisation, members=self.items)
+            # The items as they are (no copy: a container of a million strings costs the
+            # garbage collector a pass over them on every collection that sees it).
+            cat = _CatalogueKeys(self.items, self.normalisation, members=self.items)
             self._catalogue_keys = cat
         return cat
 
@@ -626,8 +635,8 @@ class SkuMap:
         cached = self._suspect_cache.get(mp)
         if cached is not None:
             return cached
-        explicit_keys = set(normed)
-        explicit_keys.update(self.normalisation.apply_many(list(raw)))
+        # Ordered (the entries' order): see _resolve_by_rules.
+        explicit_keys = dict.fromkeys(chain(normed, self.normalisation.apply_many(raw))).keys()
         prefixes = tuple(r[0] for r in rules if r[0])
         suffixes = tuple(r[1] for r in rules if r[1])
         found: set[str] = set()
@@ -795,11 +804,11 @@ class SkuMap:
         list of hits per rule (C-level lookups), then combined per offer."""
         identity_keys = rest_keys if exact is None else self._live_identity_keys(rest, rest_keys)
         stripped = [identity_keys if r[4] else _strip_all(rest_keys, r[0], r[1]) for r in rules]
-        needed: set[str] = set()
-        for ks in stripped:
-            needed.update(ks)
-        needed.discard("")
-        index, ambiguous = self._normalised_items(needed)
+        # In the offers' order, which is mostly the catalogue's: looking them up in that order
+        # reads the catalogue's entries ascending (see _CatalogueKeys.select).
+        needed = dict.fromkeys(chain.from_iterable(stripped))
+        needed.pop("", None)
+        index, ambiguous = self._normalised_items(needed.keys())
         index_get = index.get
         per_rule: list[list[str | None]] = []
         for rule, ks in zip(rules, stripped, strict=True):
@@ -936,10 +945,10 @@ class _CatalogueKeys:
 
     def __init__(
         self,
-        items: Sequence[str],
+        items: Collection[str],
         norm: Normalisation,
         *,
-        keys: Sequence[str] | None = None,
+        keys: Collection[str] | None = None,
         members: Container[str] | None = None,
     ) -> None:
         self.items = items
@@ -956,7 +965,7 @@ class _CatalogueKeys:
             ):
                 # Keys are items.casefold(), the ASCII lower(), or the items themselves. The
                 # first item tells which case to check (a search per letter, at memchr speed).
-                first = items[0]
+                first = next(iter(items))
                 if not norm.fold_case or (
                     first == first.lower() and not any(map(buf.__contains__, ascii_uppercase))
                 ):
@@ -969,8 +978,8 @@ class _CatalogueKeys:
         """Whether :meth:`select` can look keys up (one shape) rather than scan the items."""
         return self._lookup is not None
 
-    def keys(self) -> Sequence[str]:
-        """Every item's key, aligned with :attr:`items`."""
+    def keys(self) -> Collection[str]:
+        """Every item's key, aligned with :attr:`items` (iterated in the same order)."""
         if self._keys is None:
             self._keys = self._norm.apply_many(self.items)
         return self._keys
@@ -1023,15 +1032,18 @@ class _CatalogueKeys:
         return found
 
 
-def _upper_probes(keys: Iterable[str]) -> set[str]:
+def _upper_probes(keys: Iterable[str]) -> KeysView[str]:
     """How upper-case ASCII items whose key is one of ``keys`` are spelt: ``key.upper()`` for
     the keys it lower-cases back to (an ASCII key with an upper-case letter, or a non-ASCII key,
-    is no such item's key). Usually one pass over one joined buffer."""
+    is no such item's key). Usually one pass over one joined buffer. Each probe once, in the
+    order of ``keys`` (lookups in a large catalogue are cheaper in its own order)."""
     key_list = list(keys)
     buf = _SEP.join(key_list)
     if buf.isascii() and buf.count(_SEP) == len(key_list) - 1 and buf.lower() == buf:
-        return set(buf.upper().split(_SEP))
-    return {p for k in key_list if k.isascii() and (p := k.upper()).lower() == k}
+        return dict.fromkeys(buf.upper().split(_SEP)).keys()
+    return dict.fromkeys(
+        p for k in key_list if k.isascii() and (p := k.upper()).lower() == k
+    ).keys()
 
 
 # _CatalogueKeys checks the catalogue's shape from this many items on, in one buffer of the
@@ -1044,7 +1056,7 @@ _ASCII_SPACE: Final = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\
 
 
 def _group_keys(
-    keys: Sequence[str], items: Sequence[str]
+    keys: Iterable[str], items: Iterable[str]
 ) -> tuple[dict[str, ItemSku], dict[str, tuple[ItemSku, ...]]]:
     """Normalised key -> item, and the keys several items share (ambiguous, with their items
     sorted). Items whose key is empty are left out."""
