@@ -266,7 +266,9 @@ def resolve_and_publish(
         by_offer = publishable_quantities(
             table, available, reserved=reserved, policy=policy, marketplace=marketplace
         )
-        return table, OfferQuantities.from_mapping(by_offer)
+        in_order = list(filter(by_offer.__contains__, offer_list))  # the offers' order
+        ordered = dict(zip(in_order, map(by_offer.__getitem__, in_order), strict=True))
+        return table, OfferQuantities.from_mapping(ordered)
     # The bulk offers' quantities, by position; then the others' (``None``: unresolved, not
     # in the result).
     values = list(map(_Clamped(buf, cap).__getitem__, bulk.values))
