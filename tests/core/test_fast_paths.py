@@ -183,8 +183,9 @@ def _check_bulk_resolution(data: st.DataObject) -> None:
     looked, read = fresh._resolve(list(offers), mp, available)  # type: ignore[arg-type]
     _same_table(looked, reference)
     if read is not None:
+        otherwise = set(looked._resolved_otherwise())
         for offer, v in zip(offers, read.values, strict=True):
-            assert (v is None) == (offer in looked._bulk_excluded)
+            assert (v is None) == (offer in otherwise)
             if v is not None:
                 assert v == available[ItemSku(offer)]
         assert read.todo_at == [j for j, v in enumerate(read.values) if v is None]

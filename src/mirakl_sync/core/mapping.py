@@ -260,7 +260,6 @@ class MappingTable:
     """
 
     __slots__ = (
-        "_bulk_excluded",
         "_bulk_items",
         "_bulk_offers",
         "_extra_singles",
@@ -281,7 +280,7 @@ class MappingTable:
         bundles: dict[OfferSku, Components] | None = None,
         unresolved: dict[OfferSku, Unresolved] | None = None,
         unmapped: dict[OfferSku, None] | None = None,
-        bulk: tuple[Sequence[OfferSku], Sequence[ItemSku | None], set[str]] | None = None,
+        bulk: tuple[Sequence[OfferSku], Sequence[ItemSku | None]] | None = None,
     ) -> None:
         self.marketplace = marketplace
         self.packs = packs if packs is not None else {}
@@ -291,19 +290,18 @@ class MappingTable:
         self._unmapped = unmapped if unmapped is not None else {}
         self._extra_singles = singles if singles is not None else {}
         if bulk is None:
-            bulk = ([], [], set())
-        # Bulk identity hits: offers[i] -> items[i], except offers in ``excluded`` (resolved
-        # otherwise, their entry is in one of the other dicts or in ``_extra_singles``).
-        self._bulk_offers, self._bulk_items, self._bulk_excluded = bulk
+            bulk = ([], [])
+        # Bulk identity hits: offers[i] -> items[i], except the offers resolved otherwise
+        # (their entry is in one of the other dicts, see _resolved_otherwise).
+        self._bulk_offers, self._bulk_items = bulk
         self._singles: dict[OfferSku, ItemSku] | None = None if bulk[0] else self._extra_singles
 
     @property
     def singles(self) -> dict[OfferSku, ItemSku]:
         if self._singles is None:
-            excluded = self._bulk_excluded
             out = dict(zip(self._bulk_offers, self._bulk_items, strict=True))
-            for offer in excluded:
-                out.pop(offer, None)  # type: ignore[call-overload]
+            for offer in self._resolved_otherwise():
+                out.pop(offer, None)
             out.update(self._extra_singles)
             self._singles = out  # type: ignore[assignment]
         assert self._singles is not None
@@ -321,6 +319,12 @@ class MappingTable:
             made.update(self._unresolved)
             self._unresolved, self._unmapped = made, {}
         return self._unresolved
+
+    def _resolved_otherwise(self) -> Iterable[OfferSku]:
+        """The offers not resolved by the bulk pass (each once: an offer is in one dict)."""
+        return chain(
+            self._extra_singles, self.packs, self.bundles, self._unresolved, self._unmapped
+        )
 
     def _share_bulk(self, offers: Sequence[OfferSku]) -> None:
         """Take ``offers`` as the bulk lists: the same offers in the same order, less some of
@@ -711,7 +715,7 @@ class SkuMap:
         # could apply to it (see _suspect_items). Suspects and misses are then resolved one by
         # one, in offer order.
         others = rules[1:] if self.identity else rules
-        bulk_lists: tuple[Sequence[OfferSku], Sequence[ItemSku | None], set[str]] | None = None
+        bulk_lists: tuple[Sequence[OfferSku], Sequence[ItemSku | None]] | None = None
         looked_up: _BulkValues | None = None
         # Whether a todo offer is exactly a known item (None: look it up in ``self.items``).
         exact: Callable[[str], bool] | None = None
@@ -739,15 +743,7 @@ class SkuMap:
             # A tuple: the garbage collector stops scanning it once it knows it holds only
             # strings (a list of a million offers would be traversed by every full collection).
             frozen = tuple(offers)
-            todo_set = set(todo)
-            bulk_lists = (frozen, frozen, todo_set)  # type: ignore[assignment]
-            if lookup is not None:
-                # The offers found in ``lookup`` in its order are distinct, the others are not
-                # in it: the offers are distinct if those others (all in ``todo``) are.
-                distinct = read.in_order and len(todo_set) == len(todo)
-                looked_up = _BulkValues(
-                    values, todo_at, cast("tuple[OfferSku, ...]", frozen), distinct
-                )
+            bulk_lists = (frozen, frozen)  # type: ignore[assignment]
         else:
             todo = offers
         todo_keys = self.normalisation.apply_many(todo)
@@ -787,6 +783,15 @@ class SkuMap:
             unmapped=unmapped,
             bulk=bulk_lists,
         )
+        if lookup is not None and bulk_lists is not None:
+            # The offers found in ``lookup`` in its order are distinct, the others (``todo``)
+            # are not in it: the offers are distinct if the todo offers are, i.e. if each has
+            # its own entry in the table's other dicts.
+            n_todo = len(singles) + len(packs) + len(bundles) + len(unresolved) + len(unmapped)
+            distinct = read.in_order and n_todo == len(todo)
+            looked_up = _BulkValues(
+                values, todo_at, cast("tuple[OfferSku, ...]", bulk_lists[0]), distinct
+            )
         return table, looked_up
 
     def _resolve_by_rules(
