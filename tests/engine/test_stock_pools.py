@@ -8,10 +8,10 @@ from typing import Any, cast
 
 import pytest
 
-from mirakl_sync.core import MappingEntry, SkuMap
+from mirakl_sync.core import MappingEntry, OfferQuantities, SkuMap
 from mirakl_sync.engine import StaticStockSource
 from mirakl_sync.engine.config import SyncConfig
-from mirakl_sync.engine.jobs.stock import last_published, stock_pools
+from mirakl_sync.engine.jobs.stock import _published_by_record, last_published, stock_pools
 from mirakl_sync.engine.runtime import ShopRuntime
 from mirakl_sync.storage import open_storage
 from mirakl_sync.storage.records import LedgerLine, PublishedStock
@@ -120,4 +120,11 @@ def test_last_published_is_the_confirmed_state_by_pool(rows: list[tuple[str, str
     assert state == expected
     assert {wh: list(pool) for wh, pool in state.items()} == {
         wh: sorted(pool) for wh, pool in expected.items()
+    }
+    # Read by column (published_levels); a storage without it is read record by record.
+    assert all(isinstance(pool, OfferQuantities) for pool in state.values())
+    by_record = _published_by_record(runtime)
+    assert by_record == expected
+    assert {wh: list(pool) for wh, pool in by_record.items()} == {
+        wh: list(pool) for wh, pool in state.items()
     }

@@ -804,6 +804,15 @@ class SQLStorageBase(ABC):
         rows.sort(key=lambda r: (r[1], r[2]))
         return self._stocks(rows)
 
+    def published_levels(self, shop: str) -> dict[str, tuple[list[str], list[int]]]:
+        """See :class:`~mirakl_sync.storage.base.PublishedLevelsStore`."""
+        rows = self._read(
+            "SELECT warehouse, offer_sku, quantity FROM published_stock WHERE shop = ? "
+            "ORDER BY offer_sku, warehouse",
+            [c.check_shop(shop)],
+        )
+        return n.levels_by_warehouse(rows)
+
     def delete_published(self, shop: str, offer_sku: str, warehouse: str = "") -> bool:
         """See :class:`~mirakl_sync.storage.base.PublishedStockStore`."""
         rows = self._write(

@@ -46,6 +46,7 @@ __all__ = [
     "LedgerStore",
     "MappingStore",
     "OutboxStore",
+    "PublishedLevelsStore",
     "PublishedStockStore",
     "RunStore",
     "Storage",
@@ -276,6 +277,19 @@ class PublishedStockStore(Protocol):
 
     def delete_pending_import(self, shop: str, import_id: str) -> bool:
         """Forget a pending import; ``False`` when there was none."""
+        ...
+
+
+@runtime_checkable
+class PublishedLevelsStore(Protocol):
+    """Optional: the published quantities of a shop by column. A storage without it is read
+    through :meth:`PublishedStockStore.list_published` instead; the built-in backends have it
+    (a whole catalogue is read on every stock push, and no record per row is made here)."""
+
+    def published_levels(self, shop: str) -> dict[str, tuple[list[str], list[int]]]:
+        """Per warehouse code (``""``: the global quantity), the offers of ``shop``'s published
+        stock in ascending order and their quantities, aligned: the rows of
+        ``list_published(shop)``, by column."""
         ...
 
 

@@ -612,6 +612,12 @@ class MemoryStorage:
             key=lambda r: (r.offer_sku, r.warehouse),
         )
 
+    def published_levels(self, shop: str) -> dict[str, tuple[list[str], list[int]]]:
+        """See :class:`~mirakl_sync.storage.base.PublishedLevelsStore`."""
+        return n.levels_by_warehouse(
+            [(r.warehouse, r.offer_sku, r.quantity) for r in self.list_published(shop)]
+        )
+
     def delete_published(self, shop: str, offer_sku: str, warehouse: str = "") -> bool:
         """See :class:`~mirakl_sync.storage.base.PublishedStockStore`."""
         key = (

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from mirakl_sync.errors import StorageError
-from mirakl_sync.storage.base import Storage
+from mirakl_sync.storage.base import PublishedLevelsStore, Storage
 from mirakl_sync.storage.errors import (
     InvalidTransitionError,
     InvalidValueError,
@@ -616,6 +616,28 @@ class StorageConformance:
         assert storage.delete_published("s1", "A", "WH-2") is True
         assert storage.delete_published("s1", "A", "WH-2") is False
         assert len(storage.list_published("s1")) == 2
+
+    def test_published_levels_are_the_listing_by_column(self, storage: Storage) -> None:
+        """Optional (``PublishedLevelsStore``): skipped for a storage without it."""
+        if not isinstance(storage, PublishedLevelsStore):
+            pytest.skip("this storage has no published_levels() (optional)")
+        assert storage.published_levels("s1") == {}
+        rows = [
+            _stock("s1", "B", 2),
+            _stock("s1", "A", 7, warehouse="WH-2"),
+            _stock("s1", "A", 1),
+            _stock("s1", "C", 0, warehouse="WH-2"),
+            _stock("s2", "A", 100),
+        ]
+        storage.put_published(rows)
+        assert storage.published_levels("s1") == {
+            "": (["A", "B"], [1, 2]),
+            "WH-2": (["A", "C"], [7, 0]),
+        }
+        assert storage.published_levels("s2") == {"": (["A"], [100])}
+        storage.delete_published("s1", "A", "WH-2")
+        storage.delete_published("s1", "C", "WH-2")
+        assert storage.published_levels("s1") == {"": (["A", "B"], [1, 2])}
 
     def test_put_published_in_bulk(self, storage: Storage) -> None:
         rows = [_stock("s1", f"SKU-{i:05d}", i) for i in range(2000)]

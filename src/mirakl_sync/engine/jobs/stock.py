@@ -27,6 +27,7 @@ import attrs
 
 from mirakl_sync.core.mapping import MappingTable
 from mirakl_sync.core.models import ItemSku, OfferSku, WarehouseCode
+from mirakl_sync.core.quantities import OfferQuantities
 from mirakl_sync.core.stock import StockState as TargetState
 from mirakl_sync.core.stock import publishable_by_warehouse, resolve_and_publish, stock_delta
 from mirakl_sync.engine.failpoints import crash_point
@@ -47,6 +48,7 @@ from mirakl_sync.mirakl.models import (
     order_stock_updates,
     parse_error_report,
 )
+from mirakl_sync.storage.base import PublishedLevelsStore
 from mirakl_sync.storage.records import JSONValue, OutboxItem, PendingImport, PublishedStock
 
 logger = logging.getLogger("mirakl_sync.engine.stock")
@@ -223,8 +225,23 @@ def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTabl
     return table, target
 
 
-def last_published(runtime: ShopRuntime) -> StockState:
-    """The last confirmed state, per warehouse code, in storage's order (by offer SKU)."""
+def last_published(runtime: ShopRuntime) -> TargetState:
+    """The last confirmed state, per warehouse code, in storage's order (by offer SKU). Read by
+    column (:class:`~mirakl_sync.core.quantities.OfferQuantities`, no record or dict per row)
+    when the storage has ``published_levels()``."""
+    storage = runtime.storage
+    if isinstance(storage, PublishedLevelsStore):
+        return {
+            WarehouseCode(wh): OfferQuantities._of_columns(
+                cast("list[OfferSku]", offers), quantities
+            )
+            for wh, (offers, quantities) in storage.published_levels(runtime.shop).items()
+        }
+    return _published_by_record(runtime)
+
+
+def _published_by_record(runtime: ShopRuntime) -> StockState:
+    """:func:`last_published` through ``list_published()`` (storages without columns)."""
     records = runtime.storage.list_published(runtime.shop)
     warehouses = list(map(_WAREHOUSE, records))
     state: dict[str, dict[str, int]] = {}
