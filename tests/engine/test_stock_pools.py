@@ -4,8 +4,10 @@ soft reservations in item units."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, cast
 
+import attrs
 import pytest
 
 from mirakl_sync.core import MappingEntry, OfferQuantities, SkuMap
@@ -54,6 +56,25 @@ def test_warehouse_codes_sum_the_inventory_warehouses_per_code() -> None:
 def test_one_global_pool_without_codes_or_with_of01(shop: dict[str, Any]) -> None:
     """Without codes (or with OF01, one quantity per offer) every warehouse adds up."""
     assert stock_pools(_runtime(**shop)) == {"": {"A": 105, "B": 5, "C": 5}}
+
+
+def test_pools_are_copies_with_int_quantities() -> None:
+    """A host's levels are copied (never aliased, they may change under the SkuMap), and
+    quantities of other numeric types become ints."""
+    levels: dict[str, dict[str, Any]] = {"only": {"A": 3, "B": 2}}
+
+    class HostSource:  # hands out its own dicts, as a host's source may
+        def stock_levels(self, shop: Any) -> dict[str, dict[str, Any]]:
+            return levels
+
+    runtime = attrs.evolve(_runtime(), stock_source=HostSource())
+    pools = cast("dict[str, dict[str, int]]", stock_pools(runtime))
+    assert pools == {"": {"A": 3, "B": 2}}
+    assert pools[""] is not levels["only"]
+    levels["only"] = {"A": 3.0, "B": True, "C": Decimal("4")}
+    pools = cast("dict[str, dict[str, int]]", stock_pools(runtime))
+    assert pools == {"": {"A": 3, "B": 1, "C": 4}}
+    assert {type(q) for q in pools[""].values()} == {int}
 
 
 def test_reserved_items_are_offer_reservations_in_item_units() -> None:

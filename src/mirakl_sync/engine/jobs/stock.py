@@ -102,7 +102,10 @@ def stock_pools(runtime: ShopRuntime) -> dict[WarehouseCode, dict[ItemSku, int]]
             continue
         pool = pools.get(code)
         if pool is None:  # the code's first inventory warehouse: nothing to add up yet
-            pools[code] = {sku: int(quantity) for sku, quantity in items.items()}
+            if set(map(type, items.values())) <= {int}:
+                pools[code] = dict(items)  # already ints (the usual case): a C-level copy
+            else:
+                pools[code] = dict(zip(items, map(int, items.values()), strict=True))
             continue
         get = pool.get
         for sku, quantity in items.items():
