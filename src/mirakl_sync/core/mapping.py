@@ -30,7 +30,6 @@ from collections.abc import (
     Collection,
     Container,
     Iterable,
-    KeysView,
     Mapping,
     Sequence,
 )
@@ -998,18 +997,21 @@ class _CatalogueKeys:
             # lookup per wanted key (random reads in the item set) beats the sequential scan
             # while the keys are at most a quarter of the items (_LOOKUP_SHARE, measured).
             if self._upper:
-                found = list(filter(lookup.__contains__, _upper_probes(wanted)))
-                return self._norm.apply_many(found), found
+                # An item found by its probe has the probe's key as its own (see
+                # _upper_probes): no key to compute.
+                probes = _upper_probes(wanted)
+                found = list(filter(lookup.__contains__, probes))
+                return list(map(probes.__getitem__, found)), found
             found = list(filter(lookup.__contains__, wanted))
             return found, found
         # isdisjoint first: one pass without a mask, stopping at the first hit, rules out the
         # common case of no hit at all (e.g. explicit offer SKUs that are not item SKUs).
         if self._upper:
             probes = _upper_probes(wanted)
-            if probes.isdisjoint(self.items):
+            if probes.keys().isdisjoint(self.items):
                 return [], []
             items = list(compress(self.items, map(probes.__contains__, self.items)))
-            return self._norm.apply_many(items), items
+            return list(map(probes.__getitem__, items)), items
         keys = self.keys()
         if wanted.isdisjoint(keys):
             return [], []
@@ -1037,18 +1039,18 @@ class _CatalogueKeys:
         return found
 
 
-def _upper_probes(keys: Iterable[str]) -> KeysView[str]:
-    """How upper-case ASCII items whose key is one of ``keys`` are spelt: ``key.upper()`` for
-    the keys it lower-cases back to (an ASCII key with an upper-case letter, or a non-ASCII key,
-    is no such item's key). Usually one pass over one joined buffer. Each probe once, in the
-    order of ``keys`` (lookups in a large catalogue are cheaper in its own order)."""
+def _upper_probes(keys: Iterable[str]) -> dict[str, str]:
+    """How upper-case ASCII items whose key is one of ``keys`` are spelt, mapped to that key:
+    ``key.upper()`` for the keys it lower-cases back to (an ASCII key with an upper-case letter,
+    or a non-ASCII key, is no such item's key). An item so spelt has that key as its own (in a
+    one-shape catalogue, see :class:`_CatalogueKeys`). Usually one pass over one joined
+    buffer; in the order of ``keys`` (lookups in a large catalogue are cheaper in its own
+    order)."""
     key_list = list(keys)
     buf = _SEP.join(key_list)
     if buf.isascii() and buf.count(_SEP) == len(key_list) - 1 and buf.lower() == buf:
-        return dict.fromkeys(buf.upper().split(_SEP)).keys()
-    return dict.fromkeys(
-        p for k in key_list if k.isascii() and (p := k.upper()).lower() == k
-    ).keys()
+        return dict(zip(buf.upper().split(_SEP), key_list, strict=True))
+    return {p: k for k in key_list if k.isascii() and (p := k.upper()).lower() == k}
 
 
 # _CatalogueKeys checks the catalogue's shape from this many items on, in one buffer of the
