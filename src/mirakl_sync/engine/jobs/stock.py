@@ -28,7 +28,7 @@ import attrs
 from mirakl_sync.core.mapping import MappingTable
 from mirakl_sync.core.models import ItemSku, OfferSku, WarehouseCode
 from mirakl_sync.core.quantities import OfferQuantities
-from mirakl_sync.core.stock import StockState as TargetState
+from mirakl_sync.core.stock import StockState as CoreStockState
 from mirakl_sync.core.stock import publishable_by_warehouse, resolve_and_publish, stock_delta
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
@@ -194,7 +194,7 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
     return changed if changed is not None else stored
 
 
-def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, TargetState]:
+def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, CoreStockState]:
     """The core's publishable quantities for ``offers`` (mapping + reservations + policy)."""
     pools = stock_pools(runtime)
     if len(pools) == 1:
@@ -228,7 +228,7 @@ def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTabl
     return table, target
 
 
-def last_published(runtime: ShopRuntime) -> TargetState:
+def last_published(runtime: ShopRuntime) -> CoreStockState:
     """The last confirmed state, per warehouse code, in storage's order (by offer SKU). Read by
     column (:class:`~mirakl_sync.core.quantities.OfferQuantities`, no record or dict per row)
     when the storage has ``published_levels()``."""
