@@ -129,7 +129,8 @@ def _looked_up(
 ) -> InStep[V, D]:
     """``keys[start:]`` looked up by hash (C-level), their absent positions added to ``absent``
     (which holds those before ``start``)."""
-    values: list[V | D] = list(map(other.get, keys[start:], repeat(_MISSING)))  # type: ignore[arg-type]
+    rest = keys[start:] if start else keys  # (any sequence when nothing was walked)
+    values: list[V | D] = list(map(other.get, rest, repeat(_MISSING)))  # type: ignore[arg-type]
     for at in compress(range(len(values)), map(is_, values, repeat(_MISSING))):
         values[at] = default
         absent.append(start + at)
