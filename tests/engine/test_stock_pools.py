@@ -13,9 +13,10 @@ import pytest
 from mirakl_sync.core import MappingEntry, OfferQuantities, SkuMap
 from mirakl_sync.engine import StaticStockSource
 from mirakl_sync.engine.config import SyncConfig
-from mirakl_sync.engine.jobs.stock import _published_by_record, last_published, stock_pools
+from mirakl_sync.engine.jobs.stock import last_published, stock_pools
 from mirakl_sync.engine.runtime import ShopRuntime
-from mirakl_sync.storage import open_storage
+from mirakl_sync.storage import PublishedLevelsStore, open_storage
+from mirakl_sync.storage.memory import MemoryStorage
 from mirakl_sync.storage.records import LedgerLine, PublishedStock
 
 LEVELS = {
@@ -144,8 +145,17 @@ def test_last_published_is_the_confirmed_state_by_pool(rows: list[tuple[str, str
     }
     # Read by column (published_levels); a storage without it is read record by record.
     assert all(isinstance(pool, OfferQuantities) for pool in state.values())
-    by_record = _published_by_record(runtime)
+    plugin = _NoLevelsStorage()
+    plugin.put_published(runtime.storage.list_published("s1"))
+    assert not isinstance(cast(Any, plugin), PublishedLevelsStore)
+    by_record = last_published(attrs.evolve(runtime, storage=plugin))
     assert by_record == expected
     assert {wh: list(pool) for wh, pool in by_record.items()} == {
         wh: list(pool) for wh, pool in state.items()
     }
+
+
+class _NoLevelsStorage(MemoryStorage):
+    """A storage plugin without the optional ``published_levels()``."""
+
+    published_levels = None  # type: ignore[assignment]

@@ -6,10 +6,8 @@ are always stored in UTC.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from operator import itemgetter
-from typing import Any
 
 from mirakl_sync.storage._codec import (
     check_components,
@@ -42,7 +40,6 @@ __all__ = [
     "check_json",
     "check_limit",
     "check_statuses",
-    "levels_by_warehouse",
     "norm_counts",
     "norm_delivery",
     "norm_event",
@@ -244,25 +241,3 @@ def norm_delivery(delivery: AlertDelivery) -> AlertDelivery:
         delivered_at=optional_utc(delivery.delivered_at, "delivered_at"),
         last_error=check_text("last_error", delivery.last_error),
     )
-
-
-def levels_by_warehouse(
-    rows: Sequence[Sequence[Any]],
-) -> dict[str, tuple[list[str], list[int]]]:
-    """``(warehouse, offer_sku, quantity)`` rows sorted by ``(offer_sku, warehouse)``, as
-    ``published_levels()`` gives them: per warehouse, the offers in order and their quantities.
-    One warehouse (the usual case) is split into columns at C level."""
-    if not rows:
-        return {}
-    warehouses = list(map(itemgetter(0), rows))
-    first = warehouses[0]
-    if warehouses.count(first) == len(warehouses):
-        return {first: (list(map(itemgetter(1), rows)), list(map(int, map(itemgetter(2), rows))))}
-    out: dict[str, tuple[list[str], list[int]]] = {}
-    for warehouse, offer_sku, quantity in rows:
-        pool = out.get(warehouse)
-        if pool is None:
-            pool = out[warehouse] = ([], [])
-        pool[0].append(offer_sku)
-        pool[1].append(int(quantity))
-    return out

@@ -24,6 +24,7 @@ from mirakl_sync._records import records_by_column
 from mirakl_sync.errors import StorageError
 from mirakl_sync.storage import _codec as c
 from mirakl_sync.storage import _normalize as n
+from mirakl_sync.storage.base import levels_by_warehouse
 from mirakl_sync.storage.errors import LeaseLostError, RecordNotFoundError
 from mirakl_sync.storage.records import (
     AlertDelivery,
@@ -811,7 +812,7 @@ class SQLStorageBase(ABC):
             "ORDER BY offer_sku, warehouse",
             [c.check_shop(shop)],
         )
-        return n.levels_by_warehouse(rows)
+        return levels_by_warehouse(rows)
 
     def delete_published(self, shop: str, offer_sku: str, warehouse: str = "") -> bool:
         """See :class:`~mirakl_sync.storage.base.PublishedStockStore`."""

@@ -16,10 +16,11 @@ Common rules for every method:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from operator import attrgetter, itemgetter
+from typing import Any, Final, Protocol, runtime_checkable
 
 from mirakl_sync.storage.records import (
     AlertDelivery,
@@ -40,6 +41,7 @@ from mirakl_sync.storage.records import (
 )
 
 __all__ = [
+    "LEVEL_FIELDS",
     "CheckpointStore",
     "DiscrepancyStore",
     "JobLeaseStore",
@@ -50,6 +52,7 @@ __all__ = [
     "PublishedStockStore",
     "RunStore",
     "Storage",
+    "levels_by_warehouse",
 ]
 
 
@@ -289,8 +292,36 @@ class PublishedLevelsStore(Protocol):
     def published_levels(self, shop: str) -> dict[str, tuple[list[str], list[int]]]:
         """Per warehouse code (``""``: the global quantity), the offers of ``shop``'s published
         stock in ascending order and their quantities, aligned: the rows of
-        ``list_published(shop)``, by column."""
+        ``list_published(shop)``, by column (see :func:`levels_by_warehouse`)."""
         ...
+
+
+def levels_by_warehouse(
+    rows: Sequence[Sequence[Any]],
+) -> dict[str, tuple[list[str], list[int]]]:
+    """``(warehouse, offer_sku, quantity)`` rows sorted by ``(offer_sku, warehouse)`` (as
+    ``list_published()`` orders them) grouped as ``published_levels()`` gives them: per
+    warehouse, the offers in order and their quantities. One warehouse (the usual case) is
+    split into columns at C level."""
+    if not rows:
+        return {}
+    warehouses = list(map(itemgetter(0), rows))
+    first = warehouses[0]
+    if warehouses.count(first) == len(warehouses):
+        return {first: (list(map(itemgetter(1), rows)), list(map(int, map(itemgetter(2), rows))))}
+    out: dict[str, tuple[list[str], list[int]]] = {}
+    for warehouse, offer_sku, quantity in rows:
+        pool = out.get(warehouse)
+        if pool is None:
+            pool = out[warehouse] = ([], [])
+        pool[0].append(offer_sku)
+        pool[1].append(int(quantity))
+    return out
+
+
+#: A published stock record's ``(warehouse, offer_sku, quantity)``, the row
+#: :func:`levels_by_warehouse` reads.
+LEVEL_FIELDS: Final = attrgetter("warehouse", "offer_sku", "quantity")
 
 
 class MappingStore(Protocol):

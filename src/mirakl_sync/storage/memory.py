@@ -19,6 +19,7 @@ import attrs
 from mirakl_sync.errors import StorageError
 from mirakl_sync.storage import _codec as c
 from mirakl_sync.storage import _normalize as n
+from mirakl_sync.storage.base import LEVEL_FIELDS, levels_by_warehouse
 from mirakl_sync.storage.errors import LeaseLostError, RecordNotFoundError
 from mirakl_sync.storage.records import (
     AlertDelivery,
@@ -614,9 +615,7 @@ class MemoryStorage:
 
     def published_levels(self, shop: str) -> dict[str, tuple[list[str], list[int]]]:
         """See :class:`~mirakl_sync.storage.base.PublishedLevelsStore`."""
-        return n.levels_by_warehouse(
-            [(r.warehouse, r.offer_sku, r.quantity) for r in self.list_published(shop)]
-        )
+        return levels_by_warehouse(list(map(LEVEL_FIELDS, self.list_published(shop))))
 
     def delete_published(self, shop: str, offer_sku: str, warehouse: str = "") -> bool:
         """See :class:`~mirakl_sync.storage.base.PublishedStockStore`."""

@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import json
 import logging
-import operator
 from collections import Counter
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import attrs
 
 from mirakl_sync.core.mapping import MappingTable
 from mirakl_sync.core.models import ItemSku, OfferSku, WarehouseCode
 from mirakl_sync.core.quantities import OfferQuantities
-from mirakl_sync.core.stock import StockState as CoreStockState
-from mirakl_sync.core.stock import publishable_by_warehouse, resolve_and_publish, stock_delta
+from mirakl_sync.core.stock import (
+    StockState,
+    publishable_by_warehouse,
+    resolve_and_publish,
+    stock_delta,
+)
 from mirakl_sync.engine.failpoints import crash_point
 from mirakl_sync.engine.outbox import OutboxExecutor, Verdict
 from mirakl_sync.engine.runtime import ShopRuntime
@@ -48,7 +51,7 @@ from mirakl_sync.mirakl.models import (
     order_stock_updates,
     parse_error_report,
 )
-from mirakl_sync.storage.base import PublishedLevelsStore
+from mirakl_sync.storage.base import LEVEL_FIELDS, PublishedLevelsStore, levels_by_warehouse
 from mirakl_sync.storage.records import JSONValue, OutboxItem, PendingImport, PublishedStock
 
 logger = logging.getLogger("mirakl_sync.engine.stock")
@@ -68,8 +71,6 @@ FULL_EXPORT_EVERY = timedelta(hours=24)
 #: defaults to 512 MB chunks.
 EXPORT_CHUNK_MB = 50
 OPEN_STATUSES = frozenset({"SUBMITTED", "WAITING", "RUNNING", "QUEUED"})
-
-StockState = dict[WarehouseCode, dict[OfferSku, int]]
 
 
 def stock_via(runtime: ShopRuntime) -> str:
@@ -194,7 +195,7 @@ def offer_catalogue(runtime: ShopRuntime) -> list[str]:
     return changed if changed is not None else stored
 
 
-def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, CoreStockState]:
+def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTable, StockState]:
     """The core's publishable quantities for ``offers`` (mapping + reservations + policy)."""
     pools = stock_pools(runtime)
     if len(pools) == 1:
@@ -228,40 +229,20 @@ def compute_target(runtime: ShopRuntime, offers: list[str]) -> tuple[MappingTabl
     return table, target
 
 
-def last_published(runtime: ShopRuntime) -> CoreStockState:
-    """The last confirmed state, per warehouse code, in storage's order (by offer SKU). Read by
-    column (:class:`~mirakl_sync.core.quantities.OfferQuantities`, no record or dict per row)
-    when the storage has ``published_levels()``."""
+def last_published(runtime: ShopRuntime) -> StockState:
+    """The last confirmed state, per warehouse code, in storage's order (by offer SKU), by
+    column (:class:`~mirakl_sync.core.quantities.OfferQuantities`: no dict per pool). Read
+    with ``published_levels()`` when the storage has it (no record per row), else grouped
+    from ``list_published()``."""
     storage = runtime.storage
     if isinstance(storage, PublishedLevelsStore):
-        return {
-            WarehouseCode(wh): OfferQuantities._of_columns(
-                cast("list[OfferSku]", offers), quantities
-            )
-            for wh, (offers, quantities) in storage.published_levels(runtime.shop).items()
-        }
-    return _published_by_record(runtime)
-
-
-def _published_by_record(runtime: ShopRuntime) -> StockState:
-    """:func:`last_published` through ``list_published()`` (storages without columns)."""
-    records = runtime.storage.list_published(runtime.shop)
-    warehouses = list(map(_WAREHOUSE, records))
-    state: dict[str, dict[str, int]] = {}
-    if len(set(warehouses)) == 1:  # one pool (the usual case): built at C level
-        state[warehouses[0]] = dict(zip(map(_OFFER, records), map(_QUANTITY, records), strict=True))
-        return cast("StockState", state)
-    for record in records:
-        pool = state.get(record.warehouse)
-        if pool is None:
-            pool = state[record.warehouse] = {}
-        pool[record.offer_sku] = record.quantity
-    return cast("StockState", state)
-
-
-_WAREHOUSE: Final = operator.attrgetter("warehouse")
-_OFFER: Final = operator.attrgetter("offer_sku")
-_QUANTITY: Final = operator.attrgetter("quantity")
+        levels = storage.published_levels(runtime.shop)
+    else:
+        levels = levels_by_warehouse(list(map(LEVEL_FIELDS, storage.list_published(runtime.shop))))
+    return {
+        WarehouseCode(wh): OfferQuantities._of_columns(cast("list[OfferSku]", offers), quantities)
+        for wh, (offers, quantities) in levels.items()
+    }
 
 
 @attrs.define
