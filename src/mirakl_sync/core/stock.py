@@ -135,17 +135,23 @@ def publishable_quantities(
     policy = policy or StockPolicy()
     buf = policy.buffer_for(marketplace if marketplace is not None else table.marketplace)
     cap = policy.max_published
-    bulk_offers = table._bulk_offers
-    if bulk_offers:
-        # Offers the identity rule resolved in bulk are their own items: read the availability
-        # in step with them (the engine's catalogue and stock pools share one order).
-        items = cast("Sequence[ItemSku]", table._bulk_items)  # each bulk offer's own item
-        values = values_in_step(items, available, 0)
-        return _publish_bulk(table, bulk_offers, values, available, reserved, buf, cap)
-    singles = table.singles
     net = _net(available, reserved)
-    out = _clamped(singles, values_in_step(list(singles.values()), net, 0), buf, cap)
-    _fill_rest(out, table, net.get, buf, cap, extra_singles=False)
+    bulk_offers = table._bulk_offers
+    if not bulk_offers:
+        singles = table.singles
+        out = _clamped(singles, values_in_step(list(singles.values()), net, 0), buf, cap)
+        _fill_rest(out, table, net.get, buf, cap, extra_singles=False)
+        return out
+    # Offers the identity rule resolved in bulk are their own items: read the availability
+    # in step with them (the engine's catalogue and stock pools share one order). The offers
+    # the bulk pass left to the slow path get any value here: theirs is written by _fill_rest,
+    # or they are removed (unresolved).
+    items = cast("Sequence[ItemSku]", table._bulk_items)  # each bulk offer's own item
+    out = _clamped(bulk_offers, values_in_step(items, net, 0), buf, cap)
+    _fill_rest(out, table, net.get, buf, cap, extra_singles=True)
+    unmapped, others = table._compact_unresolved()
+    for offer in chain(unmapped, others):
+        out.pop(offer, None)
     return out
 
 
@@ -158,32 +164,6 @@ def _clamped(
         "dict[OfferSku, int]",
         dict(zip(offers, map(_Clamped(buf, cap).__getitem__, values), strict=True)),
     )
-
-
-def _publish_bulk(
-    table: MappingTable,
-    offers: Sequence[OfferSku],
-    values: Iterable[int | None],
-    available: Mapping[ItemSku, int],
-    reserved: Mapping[ItemSku, int] | None,
-    buf: int,
-    cap: int | None,
-) -> dict[OfferSku, int]:
-    """The publishable quantities of a table resolved in bulk, given the availability of its
-    bulk offers (``values``, aligned with ``offers``; the offers the bulk pass left to the slow
-    path may have any value, even ``None``: their entries are overwritten or removed here)."""
-    out = _clamped(offers, values, buf, cap)
-    if reserved:
-        # Bulk singles are offers equal to their item: apply the reservation to those.
-        aget, rget = available.get, reserved.get
-        for item in reserved.keys() & out.keys():
-            x = aget(item, 0) - rget(item, 0) - buf
-            out[item] = 0 if x < 0 else (x if cap is None or x <= cap else cap)  # type: ignore[index]
-    _fill_rest(out, table, available.get, buf, cap, extra_singles=True, reserved=reserved)
-    unmapped, others = table._compact_unresolved()
-    for offer in chain(unmapped, others):
-        out.pop(offer, None)
-    return out
 
 
 def _fill_rest(
