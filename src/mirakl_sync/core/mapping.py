@@ -25,14 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import (
-    Callable,
-    Collection,
-    Container,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Callable, Collection, Container, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from itertools import chain, compress, repeat
