@@ -189,7 +189,7 @@ def _check_bulk_resolution(data: st.DataObject) -> None:
             if v is not None:
                 assert v == available[ItemSku(offer)]
         assert read.todo_at == [j for j, v in enumerate(read.values) if v is None]
-        assert read.offers == tuple(offers)
+        assert looked._bulk_offers == tuple(offers)
         if read.distinct:
             assert len(set(offers)) == len(offers)
     # Warm: the full normalised index is built first (the suspects come from it).

@@ -781,9 +781,7 @@ class SkuMap:
             # its own entry in the table's other dicts.
             n_todo = len(singles) + len(packs) + len(bundles) + len(unresolved) + len(unmapped)
             distinct = read.in_order and n_todo == len(todo)
-            looked_up = _BulkValues(
-                values, todo_at, cast("tuple[OfferSku, ...]", bulk_lists[0]), distinct
-            )
+            looked_up = _BulkValues(values, todo_at, distinct)
         return table, looked_up
 
     def _resolve_by_rules(
@@ -919,8 +917,6 @@ class _BulkValues(NamedTuple):
     """``lookup[offer]`` for the offers the bulk pass resolved, ``None`` for the others."""
     todo_at: list[int]
     """The positions of the others (resolved one by one, or unresolved), ascending."""
-    offers: tuple[OfferSku, ...]
-    """The offers, as a tuple."""
     distinct: bool
     """Whether the offers are known to be distinct (``False``: not known)."""
 

@@ -254,7 +254,8 @@ def resolve_and_publish(
     values = list(map(_Clamped(buf, cap).__getitem__, bulk.values))
     rest: dict[OfferSku, int] = {}
     _fill_rest(rest, table, available.get, buf, cap, extra_singles=True, reserved=reserved)
-    todo = map(bulk.offers.__getitem__, bulk.todo_at)
+    bulk_offers = cast("tuple[OfferSku, ...]", table._bulk_offers)  # every offer, as a tuple
+    todo = map(bulk_offers.__getitem__, bulk.todo_at)
     unresolved_at: list[int] = []
     for at, q in zip(bulk.todo_at, map(rest.get, todo), strict=True):
         if q is None:
@@ -264,10 +265,10 @@ def resolve_and_publish(
     # Tuples: the garbage collector stops traversing a tuple of strings and ints once it has
     # seen it (a list is traversed by every collection of its generation).
     if unresolved_at:
-        keys, column = _without(bulk.offers, unresolved_at), _without(values, unresolved_at)
+        keys, column = _without(bulk_offers, unresolved_at), _without(values, unresolved_at)
         table._share_bulk(keys)  # one tuple of the offers, not two
     else:
-        keys, column = bulk.offers, tuple(values)
+        keys, column = bulk_offers, tuple(values)
     quantities = cast("tuple[int, ...]", column)  # no None left
     if not bulk.distinct:
         # An offer listed twice (or not known not to be): one entry each, as a dict keeps them.
