@@ -110,13 +110,19 @@ def _clamp(q: int, cap: int | None) -> int:
 
 
 def _net(
-    available: Mapping[ItemSku, int], reserved: Mapping[ItemSku, int] | None
-) -> dict[ItemSku, int] | Mapping[ItemSku, int]:
+    available: Mapping[ItemSku, int],
+    reserved: Mapping[ItemSku, int] | None,
+    *,
+    known_only: bool = False,
+) -> Mapping[ItemSku, int]:
+    """``available`` less ``reserved`` (a reserved item it lacks gets ``-reserved``). With
+    ``known_only``, only its own items' reservations are applied: the same keys in the same
+    order, as a lookup that must hold known items only."""
     if not reserved:
         return available
     net = dict(available)
-    for item, r in reserved.items():
-        net[item] = net.get(item, 0) - r
+    for item in reserved.keys() & net.keys() if known_only else reserved.keys():
+        net[item] = net.get(item, 0) - reserved[item]
     return net
 
 
@@ -240,7 +246,7 @@ def resolve_and_publish(
     if available is sku_map.items:
         # The bulk pass reads the availability net of the reservations of known items (same
         # keys, same order); the other offers' items are read below, reservations apart.
-        lookup = cast("Mapping[str, int]", _net_of_known(available, reserved))
+        lookup = cast("Mapping[str, int]", _net(available, reserved, known_only=True))
     table, bulk = sku_map._resolve(offer_list, marketplace, lookup)
     if bulk is None:
         by_offer = publishable_quantities(
@@ -286,18 +292,6 @@ def _without(column: Sequence[T], drop_at: list[int]) -> tuple[T, ...]:
         start = at + 1
     kept += column[start:]
     return tuple(kept)
-
-
-def _net_of_known(
-    available: Mapping[ItemSku, int], reserved: Mapping[ItemSku, int] | None
-) -> Mapping[ItemSku, int]:
-    """``available`` less the reservations of its own items (same keys, same order)."""
-    if not reserved:
-        return available
-    net = dict(available)
-    for item in reserved.keys() & net.keys():
-        net[item] -= reserved[item]
-    return net
 
 
 def publishable_by_warehouse(
